@@ -1,0 +1,147 @@
+using DmaSg.Memory.Arena;
+
+namespace DmaSg.Memory.ScatterGather;
+
+/// <summary>
+/// sg_table: the CPU view (<see cref="OrigNents"/> entries) and, while mapped, the DMA view
+/// (<see cref="Nents"/> segments, fewer when an IOMMU merged them). Single-threaded.
+/// </summary>
+public sealed class SgTable
+{
+    private readonly SgEntry[] _entries;
+    private DmaSegment[] _dma = [];
+
+    private SgTable(SgEntry[] entries, int firstOffset, long length, string owner)
+    {
+        _entries = entries;
+        FirstOffset = firstOffset;
+        Length = length;
+        Owner = owner;
+    }
+
+    /// <summary>
+    /// The kernel's default max segment for sg_alloc_table_from_pages: the largest page multiple in 32 bits.
+    /// </summary>
+    public static long DefaultMaxSegment(int pageSize) => uint.MaxValue & ~(long)(pageSize - 1);
+
+    /// <summary>Who this table belongs to, for DMA-API reports ("buffer#7", "attachment#3 of dmabuf#2").</summary>
+    public string Owner { get; set; }
+
+    /// <summary>CPU entries, in order.</summary>
+    public ReadOnlySpan<SgEntry> Entries => _entries;
+
+    /// <summary>Number of CPU entries (orig_nents).</summary>
+    public int OrigNents => _entries.Length;
+
+    /// <summary>Number of DMA segments while mapped (nents); 0 when not mapped.</summary>
+    public int Nents => _dma.Length;
+
+    /// <summary>The DMA segments while mapped.</summary>
+    public ReadOnlySpan<DmaSegment> Dma => _dma;
+
+    public bool IsMapped => _dma.Length > 0;
+
+    /// <summary>Offset of the first byte in the first page (USERPTR that is not page aligned).</summary>
+    public int FirstOffset { get; }
+
+    /// <summary>Total bytes described.</summary>
+    public long Length { get; }
+
+    /// <summary>Builds the table over arena pages (the MMAP memory model).</summary>
+    public static SgTable FromArenaPages(PageArena arena, ReadOnlySpan<int> pages, int offset, long size, long maxSegment, string owner = "")
+    {
+        ArgumentNullException.ThrowIfNull(arena);
+        var phys = new long[pages.Length];
+        for (int i = 0; i < pages.Length; i++)
+        {
+            phys[i] = arena.OffsetOf(pages[i]);
+        }
+
+        nint basePtr = arena.BaseAddress;
+        return Build(phys, p => basePtr + (nint)p, arena.PageSize, offset, size, maxSegment, owner);
+    }
+
+    /// <summary>
+    /// Builds the table over <paramref name="pageCount"/> consecutive user pages starting at the page-aligned
+    /// <paramref name="pageAlignedStart"/> (the USERPTR memory model).
+    /// </summary>
+    public static SgTable FromUserPages(nint pageAlignedStart, int pageCount, int pageSize, int offset, long size, long maxSegment, string owner = "")
+    {
+        var phys = new long[pageCount];
+        for (int i = 0; i < pageCount; i++)
+        {
+            phys[i] = pageAlignedStart + ((long)i * pageSize);
+        }
+
+        return Build(phys, p => (nint)p, pageSize, offset, size, maxSegment, owner);
+    }
+
+    /// <summary>
+    /// sg_alloc_table_from_pages: consecutive pages merge into one entry until the entry would pass
+    /// <paramref name="maxSegment"/>; the first entry starts at <paramref name="offset"/>; entries
+    /// cover exactly <paramref name="size"/> bytes.
+    /// </summary>
+    public static SgTable Build(ReadOnlySpan<long> pagePhys, Func<long, nint> cpuOf, int pageSize, int offset, long size, long maxSegment, string owner = "")
+    {
+        ArgumentNullException.ThrowIfNull(cpuOf);
+        long maxSeg = maxSegment & ~(long)(pageSize - 1);
+        if (maxSeg <= 0)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"max segment {maxSegment} is below one page");
+        }
+
+        if (offset < 0 || offset >= pageSize)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"first-page offset {offset} is outside 0..{pageSize - 1}");
+        }
+
+        if (size <= 0 || pagePhys.Length == 0 || offset + size > (long)pagePhys.Length * pageSize)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"{size} bytes at offset {offset} do not fit {pagePhys.Length} pages");
+        }
+
+        var entries = new List<SgEntry>();
+        long remaining = size;
+        int firstOffset = offset;
+        int cur = 0;
+        while (cur < pagePhys.Length && remaining > 0)
+        {
+            long segBytes = pageSize;
+            int j = cur + 1;
+            while (j < pagePhys.Length && segBytes < maxSeg && pagePhys[j] == pagePhys[j - 1] + pageSize)
+            {
+                segBytes += pageSize;
+                j++;
+            }
+
+            long chunk = Math.Min(segBytes - offset, remaining);
+            long phys = pagePhys[cur] + offset;
+            entries.Add(new SgEntry(phys, cpuOf(phys), chunk));
+            remaining -= chunk;
+            offset = 0;
+            cur = j;
+        }
+
+        return new SgTable(entries.ToArray(), firstOffset, size, owner);
+    }
+
+    /// <summary>A copy of the CPU entries, unmapped (each dmabuf attachment maps its own copy).</summary>
+    public SgTable Clone(string? owner = null) => new((SgEntry[])_entries.Clone(), FirstOffset, Length, owner ?? Owner);
+
+    /// <summary>Called by a device's map_sg: records the DMA segments.</summary>
+    public void SetDmaMapping(DmaSegment[] segments)
+    {
+        ArgumentNullException.ThrowIfNull(segments);
+        if (segments.Length == 0 || segments.Length > _entries.Length)
+        {
+            throw new ArgumentException($"a mapping has 1..{_entries.Length} segments, not {segments.Length}", nameof(segments));
+        }
+
+        _dma = segments;
+    }
+
+    /// <summary>Called by a device's unmap_sg.</summary>
+    public void ClearDmaMapping() => _dma = [];
+
+    public override string ToString() => $"sg_table({Owner}: {OrigNents} entries, {Nents} mapped, {Length} bytes)";
+}

@@ -25,5 +25,10 @@ public sealed class SafeMapping : SafeHandle
     protected override bool ReleaseHandle() => Interop.Munmap(handle, Length) == 0;
 
     /// <summary>The mapping as a span; only for mappings below 2 GiB.</summary>
-    public unsafe Span<byte> AsSpan() => new((void*)handle, checked((int)Length));
+    /// <exception cref="ObjectDisposedException">The range is already unmapped; touching it would fault.</exception>
+    public unsafe Span<byte> AsSpan()
+    {
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+        return new((void*)handle, checked((int)Length));
+    }
 }

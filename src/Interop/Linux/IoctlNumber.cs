@@ -12,8 +12,23 @@ public static class IoctlNumber
     public const uint Write = 1;
     public const uint Read = 2;
 
-    public static uint Ioc(uint dir, char type, uint nr, uint size) =>
-        (dir << DirShift) | ((uint)type << TypeShift) | (nr << NrShift) | (size << SizeShift);
+    private const uint DirMax = (1u << 2) - 1;
+    private const uint TypeMax = (1u << 8) - 1;
+    private const uint NrMax = (1u << 8) - 1;
+    private const uint SizeMax = (1u << 14) - 1;
+
+    /// <summary>
+    /// _IOC(dir, type, nr, size). A field wider than its bits would spill into the next one and give a
+    /// different, valid-looking request, so it is refused (the kernel's _IOC_TYPECHECK does the same at compile time).
+    /// </summary>
+    public static uint Ioc(uint dir, char type, uint nr, uint size)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(dir, DirMax);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)type, TypeMax, nameof(type));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(nr, NrMax);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, SizeMax);
+        return (dir << DirShift) | ((uint)type << TypeShift) | (nr << NrShift) | (size << SizeShift);
+    }
 
     public static uint Iow(char type, uint nr, uint size) => Ioc(Write, type, nr, size);
 

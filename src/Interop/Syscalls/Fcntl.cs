@@ -12,7 +12,11 @@ internal static partial class Interop
 
 public static partial class Syscall
 {
-    /// <summary>fcntl(F_ADD_SEALS). EPERM when the file is already sealed with F_SEAL_SEAL, EINVAL without MFD_ALLOW_SEALING.</summary>
+    /// <summary>
+    /// fcntl(F_ADD_SEALS). EPERM when the file carries F_SEAL_SEAL (a memfd made without MFD_ALLOW_SEALING
+    /// starts with it), EBUSY for F_SEAL_WRITE while a writable shared mapping exists, EINVAL on a file
+    /// that is not shmem or for an unknown seal bit.
+    /// </summary>
     public static void AddSeals(SafeFd fd, SealFlags seals)
     {
         if (Interop.Fcntl(fd, FcntlCommand.F_ADD_SEALS, (long)seals) < 0)

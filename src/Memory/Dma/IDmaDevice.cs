@@ -5,7 +5,8 @@ namespace DmaSg.Memory.Dma;
 /// <summary>
 /// A simulated DMA master (struct device + its dma_map_ops). Mapping gives an sg table DMA
 /// addresses; <see cref="Read"/>/<see cref="Write"/> are the device moving bytes at those addresses.
-/// Single-threaded per device, like the objects that own it.
+/// Unlike the rest of DmaSg.Memory, a device is shared by many buffers whose owners run on different
+/// threads, so implementations are thread-safe. Calls on one <see cref="SgTable"/> come from its owner only.
 /// </summary>
 public interface IDmaDevice
 {
@@ -51,4 +52,14 @@ public interface IDmaDevice
 
     /// <summary>put_device.</summary>
     void Put();
+
+    /// <summary>True once <see cref="Remove"/> ran: no new refs, no new mappings.</summary>
+    bool IsRemoved { get; }
+
+    /// <summary>
+    /// Hot-unplug / driver unbind: from now on <see cref="Get"/> and <see cref="MapSg"/> fail with DeviceGone,
+    /// while existing mappings can still be synced and unmapped. Returns what was still live (refs held by
+    /// buffers, mappings not yet unmapped). Calling it again returns a fresh report.
+    /// </summary>
+    DeviceRemovalReport Remove();
 }

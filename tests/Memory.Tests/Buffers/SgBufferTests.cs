@@ -19,7 +19,7 @@ public sealed class SgBufferTests
         // Sizes are written for 4 KiB pages; scale them for other page sizes.
         long size = size4k / 4096 * PageSize + (size4k % 4096);
         using var arena = BufferTestArena.Create(64);
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
 
         var buf = SgBuffer.Allocate(arena, device, size, DmaDirection.Bidirectional, "buf#1");
 
@@ -48,13 +48,13 @@ public sealed class SgBufferTests
     public void Allocate_is_compacted_and_respects_the_device_max_segment()
     {
         using var arena = BufferTestArena.Create(64);
-        var wide = new FakeCoherentDevice();
+        var wide = TestDevices.Coherent();
         var buf = SgBuffer.Allocate(arena, wide, 7L * PageSize, DmaDirection.ToDevice, "wide");
         // 4 + 2 + 1 pages from a fresh arena come out consecutive: one segment.
         Assert.Equal(1, buf.SgTable.OrigNents);
         buf.Put();
 
-        var narrow = new FakeCoherentDevice { MaxSegmentSize = 2L * PageSize };
+        var narrow = TestDevices.Coherent(maxSegmentSize: 2L * PageSize);
         var buf2 = SgBuffer.Allocate(arena, narrow, 7L * PageSize, DmaDirection.ToDevice, "narrow");
         Assert.Equal(4, buf2.SgTable.OrigNents);
         foreach (var e in buf2.SgTable.Entries)
@@ -75,7 +75,7 @@ public sealed class SgBufferTests
     {
         using var arena = BufferTestArena.Create(16);
         var before = arena.Snapshot();
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
 
         var e = Assert.Throws<DmaSgException>(() => SgBuffer.Allocate(arena, device, size, DmaDirection.ToDevice, "bad"));
 
@@ -88,7 +88,7 @@ public sealed class SgBufferTests
     public void Size_past_int_pages_is_invalid_not_wrapped()
     {
         using var arena = BufferTestArena.Create(16);
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
         long size = ((long)int.MaxValue + 1) * PageSize;
         Assert.Equal(DmaSgError.InvalidArgument,
             Assert.Throws<DmaSgException>(() => SgBuffer.Allocate(arena, device, size, DmaDirection.ToDevice, "huge")).Error);
@@ -100,7 +100,7 @@ public sealed class SgBufferTests
     {
         using var arena = BufferTestArena.Create(16);
         var before = arena.Snapshot();
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
 
         Assert.Equal(DmaSgError.InvalidArgument, Assert.Throws<DmaSgException>(() => SgBuffer.Allocate(arena, null!, PageSize, DmaDirection.ToDevice, "x")).Error);
         Assert.Equal(DmaSgError.InvalidArgument, Assert.Throws<DmaSgException>(() => SgBuffer.Allocate(arena, device, PageSize, DmaDirection.None, "x")).Error);
@@ -114,7 +114,7 @@ public sealed class SgBufferTests
     public void Out_of_memory_leaves_the_arena_unchanged()
     {
         using var arena = BufferTestArena.Create(16, maxOrder: 3);
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
         var hold = SgBuffer.Allocate(arena, device, 5L * PageSize, DmaDirection.ToDevice, "hold");
         var before = arena.Snapshot();
 
@@ -144,7 +144,8 @@ public sealed class SgBufferTests
     {
         using var arena = BufferTestArena.Create(16);
         var before = arena.Snapshot();
-        var device = new FakeCoherentDevice { Removed = true };
+        using var device = TestDevices.Coherent();
+        device.Remove();
         Assert.Equal(DmaSgError.DeviceGone,
             Assert.Throws<DmaSgException>(() => SgBuffer.Allocate(arena, device, PageSize, DmaDirection.ToDevice, "x")).Error);
         Assert.Equal(before, arena.Snapshot());
@@ -155,7 +156,7 @@ public sealed class SgBufferTests
     {
         using var arena = BufferTestArena.Create(64);
         var before = arena.Snapshot();
-        var device = new FakeCoherentDevice { AddressLimit = 2L * PageSize };
+        var device = TestDevices.Coherent(addressLimit: 2L * PageSize);
 
         Assert.Throws<DmaSgException>(() => SgBuffer.Allocate(arena, device, 8L * PageSize, DmaDirection.FromDevice, "far"));
 
@@ -170,7 +171,7 @@ public sealed class SgBufferTests
     {
         using var arena = BufferTestArena.Create(64);
         var before = arena.Snapshot();
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
         var buf = SgBuffer.Allocate(arena, device, 5L * PageSize, DmaDirection.Bidirectional, "refs");
         buf.Vaddr();
 
@@ -188,7 +189,7 @@ public sealed class SgBufferTests
         Assert.Equal(before, arena.Snapshot());
         Assert.Equal(0, device.RefCount);
         Assert.Equal(0, device.LiveMappings);
-        Assert.Equal(0, device.Violations);
+        Assert.Empty(device.Violations);
         Assert.Equal([arena.BaseAddress], BufferTestArena.MappingsOf(arena));
     }
 
@@ -196,7 +197,7 @@ public sealed class SgBufferTests
     public void Every_call_after_release_is_UseAfterRelease()
     {
         using var arena = BufferTestArena.Create(16);
-        var buf = SgBuffer.Allocate(arena, new FakeCoherentDevice(), PageSize, DmaDirection.ToDevice, "gone");
+        var buf = SgBuffer.Allocate(arena, TestDevices.Coherent(), PageSize, DmaDirection.ToDevice, "gone");
         buf.Put();
 
         var calls = new Action[]
@@ -219,7 +220,7 @@ public sealed class SgBufferTests
         using var arena = BufferTestArena.Create(32);
         var before = arena.Snapshot();
         var returned = new List<int[]>();
-        var buf = SgBuffer.Allocate(arena, new FakeCoherentDevice(), 3L * PageSize, DmaDirection.ToDevice, "r", returned.Add);
+        var buf = SgBuffer.Allocate(arena, TestDevices.Coherent(), 3L * PageSize, DmaDirection.ToDevice, "r", returned.Add);
         int[] pages = buf.Pages.ToArray();
 
         buf.Put();
@@ -371,9 +372,9 @@ public sealed class SgBufferTests
     }
 
     /// <summary>A buffer of <paramref name="pages"/> pages none of which are consecutive: every other page is held while it is allocated.</summary>
-    internal static (SgBuffer Buffer, FakeCoherentDevice Device) ScatteredBuffer(PageArena arena, int pages)
+    internal static (SgBuffer Buffer, DmaApiChecker Device) ScatteredBuffer(PageArena arena, int pages)
     {
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
         return (ScatteredBuffer(arena, device, pages, DmaDirection.Bidirectional), device);
     }
 

@@ -13,7 +13,7 @@ public sealed class SgBufferUserptrTests
     public void Unaligned_start_keeps_its_offset_in_the_buffer_and_the_table()
     {
         using var mem = Syscall.Mmap((nuint)(4 * PageSize), Protection.ReadWrite, MapFlags.Private | MapFlags.Anonymous, null, 0);
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
 
         var buf = SgBuffer.GetUserptr(device, mem.Address + 100, 2L * PageSize, DmaDirection.ToDevice, "user#1");
 
@@ -40,7 +40,7 @@ public sealed class SgBufferUserptrTests
     public void Cpu_copies_go_to_the_caller_memory()
     {
         var array = new byte[(2 * PageSize) + 333];
-        var buf = SgBuffer.GetUserptr(new FakeCoherentDevice(), array.AsMemory(), DmaDirection.Bidirectional, "user");
+        var buf = SgBuffer.GetUserptr(TestDevices.Coherent(), array.AsMemory(), DmaDirection.Bidirectional, "user");
         var data = BufferTestArena.Pattern(array.Length, seed: 6);
 
         buf.CopyFromCpu(0, data);
@@ -57,12 +57,12 @@ public sealed class SgBufferUserptrTests
     [Fact]
     public void Userptr_buffers_are_not_mmapped_and_PutUserptr_is_only_for_them()
     {
-        var buf = SgBuffer.GetUserptr(new FakeCoherentDevice(), new byte[PageSize].AsMemory(), DmaDirection.ToDevice, "user");
+        var buf = SgBuffer.GetUserptr(TestDevices.Coherent(), new byte[PageSize].AsMemory(), DmaDirection.ToDevice, "user");
         Assert.Equal(DmaSgError.InvalidArgument, Assert.Throws<DmaSgException>(() => buf.Mmap(PageSize)).Error);
         buf.PutUserptr();
 
         using var arena = BufferTestArena.Create(8);
-        var mmapBuf = SgBuffer.Allocate(arena, new FakeCoherentDevice(), PageSize, DmaDirection.ToDevice, "mmap");
+        var mmapBuf = SgBuffer.Allocate(arena, TestDevices.Coherent(), PageSize, DmaDirection.ToDevice, "mmap");
         Assert.Equal(DmaSgError.InvalidArgument, Assert.Throws<DmaSgException>(() => mmapBuf.PutUserptr()).Error);
         mmapBuf.Put();
     }
@@ -74,7 +74,7 @@ public sealed class SgBufferUserptrTests
     public void Release_reports_dirty_pages_when_the_device_may_have_written(DmaDirection dir, bool dirty)
     {
         using var mem = Syscall.Mmap((nuint)(4 * PageSize), Protection.ReadWrite, MapFlags.Private | MapFlags.Anonymous, null, 0);
-        var buf = SgBuffer.GetUserptr(new FakeCoherentDevice(), mem.Address + 5, (2L * PageSize) + 10, dir, "user");
+        var buf = SgBuffer.GetUserptr(TestDevices.Coherent(), mem.Address + 5, (2L * PageSize) + 10, dir, "user");
 
         var reported = buf.PutUserptr();
 
@@ -87,7 +87,7 @@ public sealed class SgBufferUserptrTests
     public void Pages_stay_pinned_while_the_buffer_lives_even_with_other_refs()
     {
         using var manager = new CountingMemoryManager(2 * PageSize);
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
         var buf = SgBuffer.GetUserptr(device, manager.Memory, DmaDirection.FromDevice, "user");
         Assert.Equal(1, manager.Pins);
         Assert.True(buf.UserPages!.IsPinned);
@@ -110,7 +110,7 @@ public sealed class SgBufferUserptrTests
         var data = BufferTestArena.Pattern(2 * PageSize, seed: 7);
         data.CopyTo(arena.PageSpan(2, 2));
         using var ro = Syscall.Mmap((nuint)(2 * PageSize), Protection.Read, MapFlags.Shared, arena.Fd, arena.OffsetOf(2));
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
 
         var buf = SgBuffer.GetUserptr(device, ro.Address + 1, (2L * PageSize) - 1, DmaDirection.ToDevice, "ro");
         buf.Prepare();
@@ -130,7 +130,7 @@ public sealed class SgBufferUserptrTests
     {
         var data = BufferTestArena.Pattern(PageSize + 50, seed: 8);
         ReadOnlyMemory<byte> ro = data;
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
         var buf = SgBuffer.GetUserptr(device, ro, DmaDirection.ToDevice, "ro");
 
         var seen = new byte[buf.Size];
@@ -148,7 +148,7 @@ public sealed class SgBufferUserptrTests
     public void Map_failure_unpins_and_puts_the_device()
     {
         using var manager = new CountingMemoryManager(2 * PageSize);
-        var device = new FakeCoherentDevice { AddressLimit = 4096 };
+        var device = TestDevices.Coherent(addressLimit: 4096);
 
         Assert.Throws<DmaSgException>(() => SgBuffer.GetUserptr(device, manager.Memory, DmaDirection.FromDevice, "far"));
 
@@ -161,7 +161,7 @@ public sealed class SgBufferUserptrTests
     public void Bad_userptr_arguments_are_typed_and_change_nothing()
     {
         using var mem = Syscall.Mmap((nuint)PageSize, Protection.ReadWrite, MapFlags.Private | MapFlags.Anonymous, null, 0);
-        var device = new FakeCoherentDevice();
+        var device = TestDevices.Coherent();
 
         Assert.Equal(DmaSgError.InvalidArgument, Assert.Throws<DmaSgException>(() => SgBuffer.GetUserptr(null!, mem.Address, 8, DmaDirection.ToDevice, "x")).Error);
         Assert.Equal(DmaSgError.InvalidArgument, Assert.Throws<DmaSgException>(() => SgBuffer.GetUserptr(device, mem.Address, 0, DmaDirection.ToDevice, "x")).Error);

@@ -55,7 +55,16 @@ public sealed class VirtualMapping : IDisposable
 
         int pageSize = arena.PageSize;
         long length = (long)pages.Length * pageSize;
-        var reservation = Syscall.ReserveAddressSpace((nuint)length);
+        SafeMapping reservation;
+        try
+        {
+            reservation = Syscall.ReserveAddressSpace((nuint)length);
+        }
+        catch (ErrnoException e)
+        {
+            throw Typed(e, length);
+        }
+
         int runs = 0;
         try
         {
@@ -74,10 +83,15 @@ public sealed class VirtualMapping : IDisposable
                 start = end;
             }
         }
-        catch
+        catch (Exception e)
         {
             // The fixed runs placed so far live inside the reservation, so one munmap removes them all.
             reservation.Dispose();
+            if (e is ErrnoException errno)
+            {
+                throw Typed(errno, length);
+            }
+
             throw;
         }
 
@@ -92,4 +106,8 @@ public sealed class VirtualMapping : IDisposable
     }
 
     public void Dispose() => _reservation.Dispose();
+
+    // Callers (actors) reply with typed failures: no address space is OutOfMemory, anything else Io.
+    private static DmaSgException Typed(ErrnoException e, long length) =>
+        new(e.Errno == Errno.ENOMEM ? DmaSgError.OutOfMemory : DmaSgError.Io, $"cannot map {length} bytes: {e.Message}", e);
 }

@@ -405,6 +405,11 @@ public abstract unsafe class DmaDevice : IDmaDevice, IDisposable
             long end = address + length;
             foreach (DmaMapping mapping in _mappings.Values)
             {
+                if (address < mapping.DmaStart || end > mapping.DmaEnd)
+                {
+                    continue;
+                }
+
                 DevicePiece[] pieces = mapping.Pieces;
                 for (int i = 0; i < pieces.Length; i++)
                 {
@@ -452,5 +457,11 @@ public abstract unsafe class DmaDevice : IDmaDevice, IDisposable
         public DmaSegment[] Segments { get; } = segments;
 
         public DevicePiece[] Pieces { get; } = pieces;
+
+        /// <summary>Lowest DMA address of any piece: lets a device access skip mappings far away.</summary>
+        public long DmaStart { get; } = pieces.Min(p => p.DmaAddress);
+
+        /// <summary>One past the highest DMA address of any piece.</summary>
+        public long DmaEnd { get; } = pieces.Max(p => p.DmaEnd);
     }
 }

@@ -273,9 +273,17 @@ public sealed class SgBuffer
         }
 
         int pages = (int)((length + PageSize - 1) / PageSize);
-        var mapping = VirtualMapping.Map(_arena!, _pages.AsSpan(0, pages));
         AddRef();
-        return new UserMapping(this, mapping, length);
+        try
+        {
+            return new UserMapping(this, VirtualMapping.Map(_arena!, _pages.AsSpan(0, pages)), length);
+        }
+        catch
+        {
+            // Our own ref keeps the count above zero, so this never frees the buffer.
+            _refcount--;
+            throw;
+        }
     }
 
     /// <summary>CPU write of <paramref name="source"/> at byte <paramref name="offset"/> of the buffer (Fault outside it).</summary>

@@ -166,6 +166,7 @@ public sealed unsafe class PageArena : IDisposable
     /// <summary>CPU address of <paramref name="page"/> in the arena mapping.</summary>
     public nint AddressOf(int page)
     {
+        ThrowIfDisposed();
         CheckPage(page);
         return (nint)(_base + ((long)page << PageShift));
     }
@@ -173,13 +174,17 @@ public sealed unsafe class PageArena : IDisposable
     /// <summary>The bytes of <paramref name="count"/> pages from <paramref name="firstPage"/> (below 2 GiB).</summary>
     public Span<byte> PageSpan(int firstPage, int count = 1)
     {
+        // The mapping is gone after Dispose: a span over it would fault, not throw.
+        ThrowIfDisposed();
         CheckPage(firstPage);
-        if (count < 0 || (long)firstPage + count > TotalPages)
+        // `checked` does not cover shifts, so the byte count is computed in 64 bits and bounded here.
+        long bytes = (long)count << PageShift;
+        if (count < 0 || (long)firstPage + count > TotalPages || bytes > int.MaxValue)
         {
-            throw new ArgumentOutOfRangeException(nameof(count));
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"{count} pages from page {firstPage} do not fit the arena or a span");
         }
 
-        return new Span<byte>(_base + ((long)firstPage << PageShift), checked(count << PageShift));
+        return new Span<byte>(_base + ((long)firstPage << PageShift), (int)bytes);
     }
 
     /// <summary>

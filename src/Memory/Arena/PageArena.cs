@@ -88,7 +88,10 @@ public sealed unsafe class PageArena : IDisposable
 
         _base = (byte*)_mapping.Address;
 
-        // Carve the arena into the largest aligned blocks that fit.
+        // Carve the arena into the largest aligned blocks that fit. They are pushed from the top down so
+        // each list hands out its lowest block first: on a fresh arena a compacted buffer's blocks then
+        // follow each other and its sg table is one segment, whatever the number of max-order blocks.
+        var blocks = new List<(int Page, int Order)>();
         int page = 0;
         while (page < TotalPages)
         {
@@ -98,9 +101,14 @@ public sealed unsafe class PageArena : IDisposable
                 order--;
             }
 
-            Push(page, order);
-            _freePages += 1L << order;
+            blocks.Add((page, order));
             page += 1 << order;
+        }
+
+        for (int i = blocks.Count - 1; i >= 0; i--)
+        {
+            Push(blocks[i].Page, blocks[i].Order);
+            _freePages += 1L << blocks[i].Order;
         }
     }
 

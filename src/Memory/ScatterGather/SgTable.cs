@@ -95,7 +95,8 @@ public sealed class SgTable
             throw new DmaSgException(DmaSgError.InvalidArgument, $"first-page offset {offset} is outside 0..{pageSize - 1}");
         }
 
-        if (size <= 0 || pagePhys.Length == 0 || offset + size > (long)pagePhys.Length * pageSize)
+        // Compared as size > room - offset: offset + size would wrap for a size near long.MaxValue.
+        if (size <= 0 || pagePhys.Length == 0 || size > ((long)pagePhys.Length * pageSize) - offset)
         {
             throw new DmaSgException(DmaSgError.InvalidArgument, $"{size} bytes at offset {offset} do not fit {pagePhys.Length} pages");
         }

@@ -251,6 +251,7 @@ public sealed unsafe class PageArena : IDisposable
     public void SplitPage(int firstPage, int order)
     {
         CheckPage(firstPage);
+        CheckOrder(order);
         if (_allocOrder[firstPage] != order)
         {
             throw new InvalidOperationException($"split_page({firstPage}, {order}): not an allocated block of that order");
@@ -270,6 +271,7 @@ public sealed unsafe class PageArena : IDisposable
     {
         ThrowIfDisposed();
         CheckPage(firstPage);
+        CheckOrder(order);
         if (_allocOrder[firstPage] != order)
         {
             throw new InvalidOperationException(
@@ -277,16 +279,17 @@ public sealed unsafe class PageArena : IDisposable
         }
 
         int count = 1 << order;
+        if (Zero == ZeroStrategy.PunchHole)
+        {
+            // Give the pages back to the kernel now; it refaults zero pages on the next touch. Done before
+            // any bookkeeping changes, so a failed fallocate leaves the block allocated, not half freed.
+            Syscall.PunchHole(_fd, OffsetOf(firstPage), (long)count << PageShift);
+            ClearDirty(firstPage, count);
+        }
+
         for (int i = 0; i < count; i++)
         {
             _allocOrder[firstPage + i] = NotAllocated;
-        }
-
-        if (Zero == ZeroStrategy.PunchHole)
-        {
-            // Give the pages back to the kernel now; it refaults zero pages on the next touch.
-            Syscall.PunchHole(_fd, OffsetOf(firstPage), (long)count << PageShift);
-            ClearDirty(firstPage, count);
         }
 
         _freePages += count;
@@ -497,6 +500,16 @@ public sealed unsafe class PageArena : IDisposable
 
         _freeOrder[block] = NotFree;
         _freeCount[order]--;
+    }
+
+    // Orders are checked before they meet the page markers: -1 and -2 are the NotAllocated and
+    // CompoundTail markers, and 1 << order wraps for a negative order.
+    private void CheckOrder(int order)
+    {
+        if ((uint)order > (uint)MaxOrder)
+        {
+            throw new ArgumentOutOfRangeException(nameof(order), order, $"order outside 0..{MaxOrder}");
+        }
     }
 
     private void CheckPage(int page)

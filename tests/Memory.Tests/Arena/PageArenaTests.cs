@@ -152,6 +152,29 @@ public sealed class PageArenaTests
         arena.CheckInvariants();
     }
 
+    [Theory]
+    [InlineData(-1)] // the "not allocated" marker: matched a free page and corrupted the free count
+    [InlineData(-2)] // the "compound tail" marker: matched a tail page and 1 << -2 marked 2^30 pages
+    [InlineData(4)]
+    [InlineData(31)]
+    public void AnOrderOutsideTheArenaIsRejectedBeforeItTouchesAnything(int order)
+    {
+        using PageArena arena = TestArenas.Create(16, 3);
+        Assert.True(arena.TryAllocPages(2, out int block));
+        FreeListSnapshot before = arena.Snapshot();
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => arena.FreePages(12, order));        // a free page
+        Assert.Throws<ArgumentOutOfRangeException>(() => arena.FreePages(block + 1, order)); // a tail page
+        Assert.Throws<ArgumentOutOfRangeException>(() => arena.SplitPage(block + 1, order));
+        Assert.Throws<ArgumentOutOfRangeException>(() => arena.SplitPage(block, order));
+
+        Assert.Equal(before, arena.Snapshot());
+        Assert.Equal(12, arena.FreePageCount);
+        arena.CheckInvariants();
+        arena.FreePages(block, 2);
+        Assert.Equal(16, arena.FreePageCount);
+    }
+
     [Fact]
     public void SplitPagesAreFreedOneByOneAndMergeBack()
     {

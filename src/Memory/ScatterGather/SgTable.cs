@@ -54,6 +54,13 @@ public sealed class SgTable
         var phys = new long[pages.Length];
         for (int i = 0; i < pages.Length; i++)
         {
+            // A table over a page outside the arena, or a free one, would let a device or the CPU
+            // reach memory nobody owns, or that the next allocation hands to someone else.
+            if ((uint)pages[i] >= (uint)arena.TotalPages || !arena.IsAllocated(pages[i]))
+            {
+                throw new DmaSgException(DmaSgError.InvalidArgument, $"page {pages[i]} at index {i} is not an allocated page of the arena");
+            }
+
             phys[i] = arena.OffsetOf(pages[i]);
         }
 

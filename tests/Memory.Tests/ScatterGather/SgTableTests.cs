@@ -194,6 +194,22 @@ public sealed class SgTableTests
     }
 
     [Fact]
+    public void ATableOverAFreeOrForeignPageIsInvalidArgument()
+    {
+        using PageArena arena = TestArenas.Create(32, 4);
+        int[] pages = CompactedAllocation.Allocate(arena, 3);
+        arena.FreePage(pages[2]);
+
+        foreach (int[] bad in new[] { pages, [pages[0], 32], [-1], [pages[0], pages[1], pages[0] + 3] })
+        {
+            var ex = Assert.Throws<DmaSgException>(() => SgTable.FromArenaPages(arena, bad, 0, (long)bad.Length * PageSize, DefaultMax));
+            Assert.Equal(DmaSgError.InvalidArgument, ex.Error);
+        }
+
+        Assert.Equal(2, SgTable.FromArenaPages(arena, pages.AsSpan(0, 2), 0, 2L * PageSize, PageSize).OrigNents);
+    }
+
+    [Fact]
     public void UserPagesUseTheirVirtualAddresses()
     {
         nint start = unchecked((nint)0x7f00_0000_0000L);

@@ -76,14 +76,13 @@ internal static class TestArenas
     /// <summary>True when the page's bytes are all zero.</summary>
     public static bool IsZero(PageArena arena, int page) => arena.PageSpan(page).IndexOfAnyExcept((byte)0) < 0;
 
-    /// <summary>Fills a page with a nonzero pattern that depends on the page and on <paramref name="seed"/>.</summary>
+    /// <summary>Fills a page with nonzero garbage that depends on the page and on <paramref name="seed"/>.</summary>
     public static void Scribble(PageArena arena, int page, int seed)
     {
         Span<byte> span = arena.PageSpan(page);
-        for (int i = 0; i < span.Length; i++)
-        {
-            span[i] = (byte)(((i + page + seed) % 255) + 1);
-        }
+        span.Fill((byte)(((page + seed) % 255) + 1));
+        span[0] = (byte)((seed % 251) + 1);
+        span[^1] = (byte)((page % 251) + 1);
     }
 
     private static bool IsMemfdLine(string line, string name)

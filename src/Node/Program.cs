@@ -1,1 +1,11 @@
-Console.WriteLine("dmasg: placeholder");
+using DmaSg.Node;
+using DmaSg.Node.Demo;
+
+// The verbs, one line each: name, one-line summary, and what runs it (given the arguments after the verb).
+Verb[] verbs =
+[
+    new("demo", "allocate buffers of several sizes in a memfd page arena, fragment it, print free lists and sg segments",
+        Cli.NoArguments("demo", () => ArenaDemo.Run(Console.Out))),
+];
+
+return await Cli.RunAsync(verbs, args, Console.Out, Console.Error);

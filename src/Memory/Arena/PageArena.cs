@@ -88,7 +88,10 @@ public sealed unsafe class PageArena : IDisposable
 
         _base = (byte*)_mapping.Address;
 
-        // Carve the arena into the largest aligned blocks that fit.
+        // Carve the arena into the largest aligned blocks that fit. They are pushed from the top down so
+        // each list hands out its lowest block first: on a fresh arena a compacted buffer's blocks then
+        // follow each other and its sg table is one segment, whatever the number of max-order blocks.
+        var blocks = new List<(int Page, int Order)>();
         int page = 0;
         while (page < TotalPages)
         {
@@ -98,9 +101,14 @@ public sealed unsafe class PageArena : IDisposable
                 order--;
             }
 
-            Push(page, order);
-            _freePages += 1L << order;
+            blocks.Add((page, order));
             page += 1 << order;
+        }
+
+        for (int i = blocks.Count - 1; i >= 0; i--)
+        {
+            Push(blocks[i].Page, blocks[i].Order);
+            _freePages += 1L << blocks[i].Order;
         }
     }
 
@@ -166,6 +174,7 @@ public sealed unsafe class PageArena : IDisposable
     /// <summary>CPU address of <paramref name="page"/> in the arena mapping.</summary>
     public nint AddressOf(int page)
     {
+        ThrowIfDisposed();
         CheckPage(page);
         return (nint)(_base + ((long)page << PageShift));
     }
@@ -173,13 +182,17 @@ public sealed unsafe class PageArena : IDisposable
     /// <summary>The bytes of <paramref name="count"/> pages from <paramref name="firstPage"/> (below 2 GiB).</summary>
     public Span<byte> PageSpan(int firstPage, int count = 1)
     {
+        // The mapping is gone after Dispose: a span over it would fault, not throw.
+        ThrowIfDisposed();
         CheckPage(firstPage);
-        if (count < 0 || (long)firstPage + count > TotalPages)
+        // `checked` does not cover shifts, so the byte count is computed in 64 bits and bounded here.
+        long bytes = (long)count << PageShift;
+        if (count < 0 || (long)firstPage + count > TotalPages || bytes > int.MaxValue)
         {
-            throw new ArgumentOutOfRangeException(nameof(count));
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"{count} pages from page {firstPage} do not fit the arena or a span");
         }
 
-        return new Span<byte>(_base + ((long)firstPage << PageShift), checked(count << PageShift));
+        return new Span<byte>(_base + ((long)firstPage << PageShift), (int)bytes);
     }
 
     /// <summary>
@@ -238,6 +251,7 @@ public sealed unsafe class PageArena : IDisposable
     public void SplitPage(int firstPage, int order)
     {
         CheckPage(firstPage);
+        CheckOrder(order);
         if (_allocOrder[firstPage] != order)
         {
             throw new InvalidOperationException($"split_page({firstPage}, {order}): not an allocated block of that order");
@@ -257,6 +271,7 @@ public sealed unsafe class PageArena : IDisposable
     {
         ThrowIfDisposed();
         CheckPage(firstPage);
+        CheckOrder(order);
         if (_allocOrder[firstPage] != order)
         {
             throw new InvalidOperationException(
@@ -264,16 +279,17 @@ public sealed unsafe class PageArena : IDisposable
         }
 
         int count = 1 << order;
+        if (Zero == ZeroStrategy.PunchHole)
+        {
+            // Give the pages back to the kernel now; it refaults zero pages on the next touch. Done before
+            // any bookkeeping changes, so a failed fallocate leaves the block allocated, not half freed.
+            Syscall.PunchHole(_fd, OffsetOf(firstPage), (long)count << PageShift);
+            ClearDirty(firstPage, count);
+        }
+
         for (int i = 0; i < count; i++)
         {
             _allocOrder[firstPage + i] = NotAllocated;
-        }
-
-        if (Zero == ZeroStrategy.PunchHole)
-        {
-            // Give the pages back to the kernel now; it refaults zero pages on the next touch.
-            Syscall.PunchHole(_fd, OffsetOf(firstPage), (long)count << PageShift);
-            ClearDirty(firstPage, count);
         }
 
         _freePages += count;
@@ -484,6 +500,16 @@ public sealed unsafe class PageArena : IDisposable
 
         _freeOrder[block] = NotFree;
         _freeCount[order]--;
+    }
+
+    // Orders are checked before they meet the page markers: -1 and -2 are the NotAllocated and
+    // CompoundTail markers, and 1 << order wraps for a negative order.
+    private void CheckOrder(int order)
+    {
+        if ((uint)order > (uint)MaxOrder)
+        {
+            throw new ArgumentOutOfRangeException(nameof(order), order, $"order outside 0..{MaxOrder}");
+        }
     }
 
     private void CheckPage(int page)

@@ -54,6 +54,13 @@ public sealed class SgTable
         var phys = new long[pages.Length];
         for (int i = 0; i < pages.Length; i++)
         {
+            // A table over a page outside the arena, or a free one, would let a device or the CPU
+            // reach memory nobody owns, or that the next allocation hands to someone else.
+            if ((uint)pages[i] >= (uint)arena.TotalPages || !arena.IsAllocated(pages[i]))
+            {
+                throw new DmaSgException(DmaSgError.InvalidArgument, $"page {pages[i]} at index {i} is not an allocated page of the arena");
+            }
+
             phys[i] = arena.OffsetOf(pages[i]);
         }
 
@@ -95,7 +102,8 @@ public sealed class SgTable
             throw new DmaSgException(DmaSgError.InvalidArgument, $"first-page offset {offset} is outside 0..{pageSize - 1}");
         }
 
-        if (size <= 0 || pagePhys.Length == 0 || offset + size > (long)pagePhys.Length * pageSize)
+        // Compared as size > room - offset: offset + size would wrap for a size near long.MaxValue.
+        if (size <= 0 || pagePhys.Length == 0 || size > ((long)pagePhys.Length * pageSize) - offset)
         {
             throw new DmaSgException(DmaSgError.InvalidArgument, $"{size} bytes at offset {offset} do not fit {pagePhys.Length} pages");
         }

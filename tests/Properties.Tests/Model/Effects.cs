@@ -7,7 +7,29 @@ namespace DmaSg.Properties.Tests.Model;
 /// </summary>
 public abstract record Effect : IComparable<Effect>
 {
-    public int CompareTo(Effect? other) => string.CompareOrdinal(ToString(), other?.ToString());
+    /// <summary>Orders effects by kind and fields (pending effects form a set; formatting strings to compare was too slow).</summary>
+    public int CompareTo(Effect? other)
+    {
+        if (other is null)
+        {
+            return 1;
+        }
+
+        (int k, int a, int b) = Key();
+        (int k2, int a2, int b2) = other.Key();
+        return (k, a, b).CompareTo((k2, a2, b2));
+    }
+
+    private (int Kind, int A, int B) Key() => this switch
+    {
+        BufDropHolder e => (0, e.Buf, e.Holder),
+        DBufDropHolder e => (1, e.DBuf, e.Holder),
+        DBufDropAtt e => (2, e.DBuf, e.Att),
+        AttHolderGone e => (3, e.Att, 0),
+        ImpHolderGone e => (4, e.Imp, 0),
+        ImpExporterGone e => (5, e.Imp, 0),
+        _ => (9, 0, 0),
+    };
 }
 
 /// <summary>The buffer saw a holder (a client, or one of its dmabufs) die: it drops that holder's refs and mappings.</summary>

@@ -38,8 +38,18 @@ public abstract class Op
     /// The possible results: normally one; two where the real system may legitimately answer either way, depending on
     /// whether a DeathWatch notification has arrived yet.
     /// </summary>
-    public IReadOnlyList<(World World, Outcome Outcome)> Step(World w) =>
-        Uses.All(w.Exists) ? Model(w).ToArray() : [(w, Outcome.Unbound)];
+    public IReadOnlyList<(World World, Outcome Outcome)> Step(World w)
+    {
+        if (!Uses.All(w.Exists))
+        {
+            return [(w, Outcome.Unbound)];
+        }
+
+        // A tag is spent even when the creation fails, so no other call can ever create it: a reference stays
+        // unambiguous when shrinking removes calls.
+        int last = Creates.DefaultIfEmpty(0).Max();
+        return Model(w).Select(r => (r.Item1.WithTag(last), r.Item2)).ToArray();
+    }
 
     /// <summary>Performs the call on the real system (through the protocol only) and reduces the reply.</summary>
     public async Task<Outcome> Execute(Sut.Sut sut)

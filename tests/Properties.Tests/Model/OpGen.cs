@@ -10,219 +10,270 @@ namespace DmaSg.Properties.Tests.Model;
 /// arenas are small (so OutOfMemory happens), all three device models are used, and now and then a call names an
 /// object that is already released, comes from a dead holder, or asks for more than exists.
 /// </summary>
+/// <remarks>
+/// FsCheck supplies one seed per call and plain code picks from it: building a tree of LINQ generators for every
+/// step cost more than running the call on the actors. The machine shrinks by dropping calls, so the parameters
+/// need no shrinker of their own.
+/// </remarks>
 public static class OpGen
 {
     private static readonly DmaDirection[] Directions = [DmaDirection.ToDevice, DmaDirection.FromDevice, DmaDirection.Bidirectional];
     private static readonly StopMode[] StopModes = [StopMode.PoisonPill, StopMode.Kill, StopMode.Stop];
+    private static readonly string[] DeviceNames = World.DeviceModels.Select(d => d.Name).ToArray();
 
     /// <summary>
     /// The next call for <paramref name="w"/>. With <paramref name="raceSafe"/>, only calls whose replies the model
-    /// can predict under any interleaving (for the parallel property).
+    /// can predict under any interleaving (for the parallel property). <paramref name="faults"/> scales the weight of
+    /// fault injection, actor kills and holder deaths.
     /// </summary>
-    public static Gen<Op> Next(World w, bool raceSafe = false)
+    public static Gen<Op> Next(World w, bool raceSafe = false, int faults = 1) =>
+        Gen.Choose(0, int.MaxValue).Select(seed => Pick(w, new Random(seed), raceSafe, faults));
+
+    public static Op Pick(World w, Random rnd, bool raceSafe = false, int faults = 1) => new Picker(w, rnd, raceSafe).Pick(faults);
+
+    private sealed class Picker(World w, Random rnd, bool raceSafe)
     {
-        int P = w.PageSize;
-        int[] holders = w.Holders.Keys.ToArray();
-        int[] alive = w.Holders.Values.Where(h => h.Alive).Select(h => h.Tag).ToArray();
-        Gen<int> holder = alive.Length == 0
-            ? Gen.Elements(holders)
-            : Gen.Frequency((9, Gen.Elements(alive)), (1, Gen.Elements(holders)));
+        private readonly int P = w.PageSize;
+        private readonly int tag = w.NextTag;
+        private readonly int[] holders = w.Holders.Keys.ToArray();
+        private readonly int[] alive = w.Holders.Values.Where(h => h.Alive).Select(h => h.Tag).ToArray();
+        private readonly BufM[] bufs = w.Bufs.Values.ToArray();
+        private readonly DBufM[] dbufs = w.DBufs.Values.ToArray();
+        private readonly AttM[] userAtts = w.Atts.Values.Where(a => !a.ByImporter).ToArray();
+        private readonly AttM[] liveAtts = w.Atts.Values.Where(a => a.Alive).ToArray();
+        private readonly ImpM[] imps = w.Imps.Values.ToArray();
+        private readonly MmapM[] mmaps = w.Mmaps.Values.ToArray();
 
-        BufM[] bufs = w.Bufs.Values.ToArray();
-        BufM[] liveBufs = bufs.Where(b => !b.Released).ToArray();
-        DBufM[] dbufs = w.DBufs.Values.ToArray();
-        DBufM[] liveDBufs = dbufs.Where(d => !d.Released).ToArray();
-        AttM[] userAtts = w.Atts.Values.Where(a => !a.ByImporter).ToArray();
-        AttM[] liveAtts = w.Atts.Values.Where(a => a.Alive).ToArray();
-        ImpM[] imps = w.Imps.Values.ToArray();
-        ImpM[] liveImps = imps.Where(i => i.State != ImpState.Stopped).ToArray();
-        MmapM[] mmaps = w.Mmaps.Values.ToArray();
-        int tag = w.NextTag;
-
-        Gen<T> Pick<T>(T[] live, T[] all) =>
-            live.Length == 0 ? Gen.Elements(all) : Gen.Frequency((9, Gen.Elements(live)), (1, Gen.Elements(all)));
-
-        Gen<BufM> buf = Pick(liveBufs, bufs);
-        Gen<DBufM> dbuf = Pick(liveDBufs, dbufs);
-        Gen<ImpM> imp = Pick(liveImps, imps);
-        Gen<DmaDirection> dir = Gen.Frequency((30, Gen.Elements(Directions)), (1, Gen.Constant(DmaDirection.None)));
-        Gen<string> dev = Gen.Frequency((30, Gen.Elements(World.DeviceModels.Select(d => d.Name).ToArray())), (1, Gen.Constant("nodev")));
-        Gen<string> realDev = Gen.Elements(World.DeviceModels.Select(d => d.Name).ToArray());
-
-        var choices = new List<(int, Gen<Op>)>
+        public Op Pick(int faults)
         {
-            (14, from h in holder from size in AllocSize(w) from d in dir from v in dev select (Op)new AllocOp(tag, h, size, d, v)),
-            (3, from h in holder from kind in Gen.Frequency((6, Gen.Constant(UserKind.Managed)), (3, Gen.Constant(UserKind.ReadOnly)), (1, Gen.Constant(UserKind.Native)))
-                from len in UserLength(P) from off in Gen.Elements(0, 0, 1, P - 1, P / 2) from d in dir from v in dev
-                select (Op)new UserptrOp(tag, h, kind, len, off, d, v)),
-            (2, Gen.Elements(World.DeviceModels.Select(d => d.Name).ToArray()).Select(v => (Op)new ArmMapFaultOp(v))),
+            var choices = new List<(int Weight, Func<Op> Make)>
+            {
+                (10, Alloc),
+                (3, Userptr),
+                (1 * faults, () => new ArmMapFaultOp(One(DeviceNames))),
+            };
+
+            if (bufs.Length > 0)
+            {
+                choices.AddRange(
+                [
+                    (4, () => new AddRefOp(Holder(), Buf().Tag)),
+                    (9, () => { BufM b = Buf(); return new PutOp(RefHolder(b.Refs.Keys), b.Tag); }),
+                    (2, () => { BufM b = Buf(userptr: true); return new PutUserptrOp(RefHolder(b.Refs.Keys), b.Tag); }),
+                    (9, () => new ExportOp(tag, Holder(), Buf().Tag)),
+                    (4, () => { BufM b = Buf(); return new MmapOp(tag, Holder(), b.Tag, NearPages(b.Size)); }),
+                    (2, () => new SyncOp(Buf().Tag, rnd.Next(2) == 0)),
+                    (2, () => new VaddrOp(Buf().Tag)),
+                    (2, () => { BufM b = Buf(); return new KmapOp(b.Tag, One([-1, 0, b.Pages - 1, b.Pages, b.Pages / 2])); }),
+                    (2, () => { BufM b = Buf(); (long o, int n, bool wr) = Access(b.Size); return new CpuAccessOp(b.Tag, o, n, wr); }),
+                    (1, () => new BufferQueryOp(Buf().Tag, rnd.Next(2) == 0)),
+                ]);
+                if (!raceSafe)
+                {
+                    choices.Add((2, () => { BufM b = Buf(); (long o, int n, bool wr) = Access(b.Size); return new DeviceAccessOp(b.Tag, o, n, wr); }));
+                }
+            }
+
+            if (mmaps.Length > 0)
+            {
+                choices.Add((5, () =>
+                {
+                    MmapM m = Live(mmaps.Where(m => m.Live).ToArray(), mmaps);
+                    return new MunmapOp(rnd.Next(9) == 0 ? Holder() : m.Holder, m.Tag);
+                }));
+            }
+
+            if (dbufs.Length > 0)
+            {
+                choices.AddRange(
+                [
+                    (3, () => new DupOp(Holder(), DBuf().Tag)),
+                    (8, () => { DBufM d = DBuf(); return new DPutOp(RefHolder(d.Refs.Keys), d.Tag); }),
+                    (8, () => { DBufM d = DBuf(); return new AttachOp(tag, Holder(), d.Tag, DevFor(d), MinSize(d.Size)); }),
+                    (1, () => new VmapOp(DBuf().Tag)),
+                    (1, () => { DBufM d = DBuf(); return new KmapOp(d.Buf, One([-1, 0, (int)(d.Size / P)]), d.Tag); }),
+                    (2, () => { DBufM d = DBuf(); return new MmapOp(tag, Holder(), d.Buf, NearPages(d.Size), d.Tag); }),
+                    (8, () => { DBufM d = DBuf(); return new ImportOp(tag, tag + 1, Holder(), d.Tag, ImportSize(d.Size), Dir(), DevFor(d)); }),
+                ]);
+            }
+
+            if (userAtts.Length > 0)
+            {
+                choices.AddRange(
+                [
+                    (10, () => new MapOp(Att().Tag, Dir())),
+                    (2, () => new UnmapOp(Att().Tag, Dir())),
+                    (4, () => new DetachOp(Att().Tag)),
+                ]);
+            }
+
+            if (imps.Length > 0)
+            {
+                choices.AddRange(
+                [
+                    (10, () => new PinOp(Imp().Tag)),
+                    (5, () => new UnpinOp(Imp().Tag)),
+                    (4, () => new ImpDetachOp(Imp().Tag)),
+                    (2, () => new ImpVaddrOp(Imp().Tag)),
+                    (1, () => new ImpQueryOp(Imp().Tag, One(["Cookie", "Prepare", "Finish"]))),
+                ]);
+                if (!raceSafe)
+                {
+                    choices.Add((3, () => { ImpM i = Imp(); (long o, int n, bool wr) = Access(i.Size); return new ImpDeviceAccessOp(i.Tag, o, n, wr); }));
+                }
+            }
+
+            // Actor failure and holder death.
+            var targets = new List<(Target, int)>();
+            targets.AddRange(bufs.Where(b => !b.Released).Select(b => (Target.Buffer, b.Tag)));
+            targets.AddRange(dbufs.Where(d => !d.Released).Select(d => (Target.DmaBuf, d.Tag)));
+            targets.AddRange(liveAtts.Select(a => (Target.Attachment, a.Tag)));
+            targets.AddRange(imps.Where(i => i.State != ImpState.Stopped).Select(i => (Target.Importer, i.Tag)));
+            if (targets.Count > 0)
+            {
+                choices.Add((3 * faults, () => { (Target t, int x) = One(targets.ToArray()); return new KillOp(t, x, One(StopModes)); }));
+            }
+
+            if (alive.Length > 0)
+            {
+                choices.Add((1 * faults, () => new KillHolderOp(One(alive), One(StopModes))));
+            }
+
+            if (!raceSafe && alive.Length > 0 && w.FreePages > 0)
+            {
+                // Allocation failure at every point of one Allocate: the Nth page-block allocation, or all of them.
+                string[] ok = w.Devs.Values.Where(d => !d.MapFault).Select(d => d.Name).ToArray();
+                if (ok.Length > 0)
+                {
+                    choices.Add((1 * faults, () =>
+                    {
+                        int pages = rnd.Next(1, (int)Math.Min(w.FreePages, 16) + 1);
+                        return new AllocUnderFaultOp(One(alive), (long)pages * P, One(Directions), One(ok), rnd.Next(0, pages + 2));
+                    }));
+                }
+            }
+
+            int total = choices.Sum(c => c.Weight);
+            int k = rnd.Next(total);
+            foreach ((int weight, Func<Op> make) in choices)
+            {
+                if (k < weight)
+                {
+                    return make();
+                }
+
+                k -= weight;
+            }
+
+            throw new InvalidOperationException("no choice");
+        }
+
+        private T One<T>(T[] items) => items[rnd.Next(items.Length)];
+
+        /// <summary>Mostly a live object; one time in fifteen any, released or not (use after release).</summary>
+        private T Live<T>(T[] live, T[] all) => live.Length > 0 && rnd.Next(15) != 0 ? One(live) : One(all);
+
+        /// <summary>Mostly a live holder; one time in ten any (a dead holder's call).</summary>
+        private int Holder() => alive.Length > 0 && rnd.Next(10) != 0 ? One(alive) : One(holders);
+
+        /// <summary>A holder that holds a ref, mostly; else any (a put without a ref: a double put).</summary>
+        private int RefHolder(IEnumerable<int> refs)
+        {
+            int[] h = refs.Where(r => r < World.FirstObjectTag).ToArray();
+            return h.Length > 0 && rnd.Next(9) != 0 ? One(h) : Holder();
+        }
+
+        private BufM Buf(bool userptr = false)
+        {
+            BufM[] pool = userptr && bufs.Any(b => b.Userptr) ? bufs.Where(b => b.Userptr).ToArray() : bufs;
+            return Live(pool.Where(b => !b.Released).ToArray(), pool);
+        }
+
+        private DBufM DBuf() => Live(dbufs.Where(d => !d.Released).ToArray(), dbufs);
+
+        private AttM Att() => Live(userAtts.Where(a => a.Alive).ToArray(), userAtts);
+
+        private ImpM Imp() => Live(imps.Where(i => i.State != ImpState.Stopped).ToArray(), imps);
+
+        private DmaDirection Dir() => rnd.Next(30) == 0 ? DmaDirection.None : One(Directions);
+
+        private string Dev() => rnd.Next(30) == 0 ? "nodev" : One(DeviceNames);
+
+        /// <summary>
+        /// A device to attach a dmabuf to. A table built for a coherent or IOMMU device may hold a segment longer than a
+        /// bounce mapping (256 KiB); whether it does depends on which arena pages were contiguous, which the model does
+        /// not track, so large tables are not attached to the bounce device.
+        /// </summary>
+        private string DevFor(DBufM d)
+        {
+            string dev = Dev();
+            return dev == World.Bounce && d.Size > BounceDevice.MaxMappingSize && w.Bufs[d.Buf].Dev != World.Bounce ? World.Iommu : dev;
+        }
+
+        private Op Alloc()
+        {
+            long size;
+            if (rnd.Next(31) == 0)
+            {
+                size = One([0L, -1L, -P, long.MaxValue, ((long)int.MaxValue * P) + 1]);
+            }
+            else
+            {
+                int total = w.TotalPages;
+                int pages = rnd.Next(11) switch
+                {
+                    < 6 => rnd.Next(1, Math.Min(4, total) + 1),
+                    < 9 => rnd.Next(1, Math.Max(1, total / 2) + 1),
+                    _ => rnd.Next(Math.Max(1, total / 2), total + 3),
+                };
+                size = Math.Max(1, ((long)pages * P) + One([-1, 0, 0, 1]));
+            }
+
+            return new AllocOp(tag, Holder(), size, Dir(), Dev());
+        }
+
+        private Op Userptr()
+        {
+            UserKind kind = rnd.Next(10) switch
+            {
+                < 6 => UserKind.Managed,
+                < 9 => UserKind.ReadOnly,
+                _ => UserKind.Native,
+            };
+            int length = rnd.Next(13) switch
+            {
+                < 10 => Math.Max(1, (rnd.Next(1, 4) * P) + One([-1, 0, 1])),
+                < 12 => rnd.Next(1, 65),
+                _ => 0,
+            };
+            return new UserptrOp(tag, Holder(), kind, length, One([0, 0, 1, P - 1, P / 2]), Dir(), Dev());
+        }
+
+        /// <summary>Lengths around the page boundaries inside a size: a byte, a page +- 1, the size +- 1, nothing.</summary>
+        private long NearPages(long size) =>
+            rnd.Next(11) < 10 ? One([1L, P - 1L, P, P + 1L, size - 1, size]) : One([size + 1, 0L]);
+
+        private long MinSize(long size) => rnd.Next(11) switch
+        {
+            < 6 => 0,
+            < 9 => One([1L, P, size - 1, size]),
+            _ => One([size + 1, -1L]),
         };
 
-        if (bufs.Length > 0)
+        private long ImportSize(long size) => rnd.Next(10) switch
         {
-            choices.AddRange(
-            [
-                (4, from h in holder from b in buf select (Op)new AddRefOp(h, b.Tag)),
-                (9, from h in RefHolder(buf, holder) select (Op)new PutOp(h.Holder, h.Buf)),
-                (2, from h in RefHolder(bufs.Any(b => b.Userptr) ? Pick(liveBufs.Where(b => b.Userptr).ToArray(), bufs.Where(b => b.Userptr).ToArray()) : buf, holder)
-                    select (Op)new PutUserptrOp(h.Holder, h.Buf)),
-                (7, from h in holder from b in buf select (Op)new ExportOp(tag, h, b.Tag)),
-                (4, from h in holder from b in buf from len in NearPages(b.Size, P) select (Op)new MmapOp(tag, h, b.Tag, len)),
-                (2, from b in buf from d in Gen.Elements(true, false) select (Op)new SyncOp(b.Tag, d)),
-                (2, buf.Select(b => (Op)new VaddrOp(b.Tag))),
-                (2, from b in buf from pg in Gen.Elements(-1, 0, b.Pages - 1, b.Pages, b.Pages / 2) select (Op)new KmapOp(b.Tag, pg)),
-                (2, from b in buf from a in Access(b.Size, P) from wr in Gen.Elements(true, false)
-                    select (Op)new CpuAccessOp(b.Tag, a.Offset, wr ? Math.Max(a.Count, 0) : a.Count, wr)),
-                (1, from b in buf from c in Gen.Elements(true, false) select (Op)new BufferQueryOp(b.Tag, c)),
-            ]);
-            if (!raceSafe)
-            {
-                choices.Add((2, from b in buf from a in Access(b.Size, P) from wr in Gen.Elements(true, false)
-                    select (Op)new DeviceAccessOp(b.Tag, a.Offset, wr ? Math.Max(a.Count, 0) : a.Count, wr)));
-            }
-        }
+            < 6 => size,
+            < 9 => One([1L, P, size - 1]),
+            _ => One([size + 1, 0L, -1L]),
+        };
 
-        if (mmaps.Length > 0)
+        /// <summary>An access at the edges: first and last byte, across the end, across a page, and nonsense.</summary>
+        private (long Offset, int Count, bool Write) Access(long size)
         {
-            MmapM[] liveMmaps = mmaps.Where(m => m.Live).ToArray();
-            choices.Add((5, from m in Pick(liveMmaps, mmaps) from h in Gen.Frequency((8, Gen.Constant(m.Holder)), (1, holder))
-                select (Op)new MunmapOp(h, m.Tag)));
+            (long offset, int count) = One<(long, int)>(
+                [(0, 1), (0, P), (size - 1, 1), (size - 1, 2), (size, 0), (size, 1), (P - 1, 2), (0, (int)Math.Min(size, 3 * P)), (-1, 1), (0, -1)]);
+            bool write = rnd.Next(2) == 0;
+            return (offset, write ? Math.Max(count, 0) : count, write);
         }
-
-        if (dbufs.Length > 0)
-        {
-            choices.AddRange(
-            [
-                (3, from h in holder from d in dbuf select (Op)new DupOp(h, d.Tag)),
-                (8, from h in DRefHolder(dbuf, holder) select (Op)new DPutOp(h.Holder, h.DBuf)),
-                (7, from h in holder from d in dbuf from v in dev from min in MinSize(d.Size, P) select (Op)new AttachOp(tag, h, d.Tag, v, min)),
-                (1, dbuf.Select(d => (Op)new VmapOp(d.Tag))),
-                (1, from d in dbuf from pg in Gen.Elements(-1, 0, (int)(d.Size / P)) select (Op)new KmapOp(d.Buf, pg, d.Tag)),
-                (2, from h in holder from d in dbuf from len in NearPages(d.Size, P) select (Op)new MmapOp(tag, h, d.Buf, len, d.Tag)),
-                (5, from h in holder from d in dbuf from size in ImportSize(d.Size, P) from dr in dir from v in dev
-                    select (Op)new ImportOp(tag, tag + 1, h, d.Tag, size, dr, v)),
-            ]);
-        }
-
-        if (userAtts.Length > 0)
-        {
-            Gen<AttM> att = Pick(userAtts.Where(a => a.Alive).ToArray(), userAtts);
-            choices.AddRange(
-            [
-                (8, from a in att from d in dir select (Op)new MapOp(a.Tag, d)),
-                (2, from a in att from d in dir select (Op)new UnmapOp(a.Tag, d)),
-                (4, att.Select(a => (Op)new DetachOp(a.Tag))),
-            ]);
-        }
-
-        if (imps.Length > 0)
-        {
-            choices.AddRange(
-            [
-                (6, imp.Select(i => (Op)new PinOp(i.Tag))),
-                (4, imp.Select(i => (Op)new UnpinOp(i.Tag))),
-                (4, imp.Select(i => (Op)new ImpDetachOp(i.Tag))),
-                (1, imp.Select(i => (Op)new ImpVaddrOp(i.Tag))),
-                (1, from i in imp from q in Gen.Elements("Cookie", "Prepare", "Finish") select (Op)new ImpQueryOp(i.Tag, q)),
-            ]);
-            if (!raceSafe)
-            {
-                choices.Add((2, from i in imp from a in Access(i.Size, P) from wr in Gen.Elements(true, false)
-                    select (Op)new ImpDeviceAccessOp(i.Tag, a.Offset, wr ? Math.Max(a.Count, 0) : a.Count, wr)));
-            }
-        }
-
-        // Actor failure and holder death.
-        var targets = new List<(int, Gen<(Target Kind, int Tag)>)>();
-        if (liveBufs.Length > 0)
-        {
-            targets.Add((2, Gen.Elements(liveBufs).Select(b => (Target.Buffer, b.Tag))));
-        }
-
-        if (liveDBufs.Length > 0)
-        {
-            targets.Add((2, Gen.Elements(liveDBufs).Select(d => (Target.DmaBuf, d.Tag))));
-        }
-
-        if (liveAtts.Length > 0)
-        {
-            targets.Add((2, Gen.Elements(liveAtts).Select(a => (Target.Attachment, a.Tag))));
-        }
-
-        if (liveImps.Length > 0)
-        {
-            targets.Add((1, Gen.Elements(liveImps).Select(i => (Target.Importer, i.Tag))));
-        }
-
-        if (targets.Count > 0)
-        {
-            choices.Add((3, from t in Gen.Frequency(targets.ToArray()) from m in Gen.Elements(StopModes)
-                select (Op)new KillOp(t.Kind, t.Tag, m)));
-        }
-
-        if (alive.Length > 0)
-        {
-            choices.Add((2, from h in Gen.Elements(alive) from m in Gen.Elements(StopModes) select (Op)new KillHolderOp(h, m)));
-        }
-
-        if (!raceSafe && alive.Length > 0)
-        {
-            // Allocation failure at every point of one Allocate: the Nth page-block allocation, or all of them.
-            var ok = w.Devs.Values.Where(d => !d.MapFault).Select(d => d.Name).ToArray();
-            if (ok.Length > 0 && w.FreePages > 0)
-            {
-                choices.Add((3, from h in Gen.Elements(alive) from pages in Gen.Choose(1, (int)Math.Min(w.FreePages, 16))
-                    from d in Gen.Elements(Directions) from v in Gen.Elements(ok) from nth in Gen.Choose(0, pages + 1)
-                    select (Op)new AllocUnderFaultOp(h, (long)pages * P, d, v, nth)));
-            }
-        }
-
-        return Gen.Frequency(choices.ToArray());
     }
-
-    private static Gen<(int Holder, int Buf)> RefHolder(Gen<BufM> buf, Gen<int> anyHolder) =>
-        from b in buf
-        let holders = b.Refs.Keys.Where(h => h < World.FirstObjectTag).ToArray()
-        from h in holders.Length == 0 ? anyHolder : Gen.Frequency((8, Gen.Elements(holders)), (1, anyHolder))
-        select (h, b.Tag);
-
-    private static Gen<(int Holder, int DBuf)> DRefHolder(Gen<DBufM> dbuf, Gen<int> anyHolder) =>
-        from d in dbuf
-        let holders = d.Refs.Keys.ToArray()
-        from h in holders.Length == 0 ? anyHolder : Gen.Frequency((8, Gen.Elements(holders)), (1, anyHolder))
-        select (h, d.Tag);
-
-    /// <summary>Sizes near page boundaries, mostly small, sometimes the whole arena or more, sometimes nonsense.</summary>
-    private static Gen<long> AllocSize(World w)
-    {
-        int P = w.PageSize;
-        int total = w.TotalPages;
-        Gen<int> pages = Gen.Frequency(
-            (6, Gen.Choose(1, Math.Min(4, total))),
-            (3, Gen.Choose(1, Math.Max(1, total / 2))),
-            (2, Gen.Choose(Math.Max(1, total / 2), total + 2)));
-        return Gen.Frequency(
-            (30, from k in pages from d in Gen.Elements(-1, 0, 0, 1) select Math.Max(1, ((long)k * P) + d)),
-            (1, Gen.Elements(0L, -1L, -P, long.MaxValue, ((long)int.MaxValue * P) + 1)));
-    }
-
-    private static Gen<int> UserLength(int P) =>
-        Gen.Frequency(
-            (10, from k in Gen.Choose(1, 3) from d in Gen.Elements(-1, 0, 1) select Math.Max(1, (k * P) + d)),
-            (2, Gen.Choose(1, 64)),
-            (1, Gen.Constant(0)));
-
-    /// <summary>Lengths around the page boundaries inside a size: 0, 1, a page +- 1, the size +- 1.</summary>
-    private static Gen<long> NearPages(long size, int P) =>
-        Gen.Frequency((20, Gen.Elements(1L, P - 1L, P, P + 1L, size - 1, size)), (2, Gen.Elements(size + 1, 0L)));
-
-    private static Gen<long> MinSize(long size, int P) =>
-        Gen.Frequency((6, Gen.Constant(0L)), (3, Gen.Elements(1L, P, size - 1, size)), (2, Gen.Elements(size + 1, -1L)));
-
-    private static Gen<long> ImportSize(long size, int P) =>
-        Gen.Frequency((6, Gen.Constant(size)), (3, Gen.Elements(1L, P, size - 1)), (1, Gen.Elements(size + 1, 0L, -1L)));
-
-    private static Gen<(long Offset, int Count)> Access(long size, int P) =>
-        Gen.Elements<(long, int)>(
-            (0, 1), (0, P), (size - 1, 1), (size - 1, 2), (size, 0), (size, 1), (P - 1, 2), (0, (int)Math.Min(size, 3 * P)), (-1, 1), (0, -1));
 }

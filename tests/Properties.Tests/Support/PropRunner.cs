@@ -61,6 +61,8 @@ public static class PropRunner
         {
             output?.WriteLine($"  {kv.Key}: {kv.Value.Item1} x {Ms(kv.Value.Item2) * 1000.0 / kv.Value.Item1:F0} us");
         }
+
+        output?.WriteLine(string.Join(Environment.NewLine, Sut.Driver.OutcomeCounts.OrderBy(k => k.Key).Select(k => $"    {k.Key}: {k.Value}")));
     }
 
     private static long Ms(long ticks) => ticks * 1000 / Stopwatch.Frequency;

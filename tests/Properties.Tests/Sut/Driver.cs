@@ -13,6 +13,7 @@ namespace DmaSg.Properties.Tests.Sut;
 public static class Driver
 {
     public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long, long)> OpTimes = new();
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> OutcomeCounts = new();
 
     /// <summary>
     /// Performs <paramref name="op"/>, compares its reply with <paramref name="expected"/> and then the state with
@@ -23,6 +24,7 @@ public static class Driver
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         Outcome actual = await op.Execute(sut).ConfigureAwait(false);
         OpTimes.AddOrUpdate(op.GetType().Name, (1, System.Diagnostics.Stopwatch.GetTimestamp() - t0), (_, v) => (v.Item1 + 1, v.Item2 + System.Diagnostics.Stopwatch.GetTimestamp() - t0));
+        OutcomeCounts.AddOrUpdate($"{op.GetType().Name} {actual.Text.Split('(')[0]}", 1, (_, v) => v + 1);
         sut.Model = settled;
         if (actual != expected)
         {

@@ -28,6 +28,37 @@ public static class ProcSelf
         return n;
     }
 
+    /// <summary>Names of the memfds starting with <paramref name="prefix"/> that are still open or mapped.</summary>
+    public static IReadOnlyList<string> Leftovers(string prefix)
+    {
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        string marker = $"/memfd:{prefix}";
+        foreach (string fd in Directory.GetFileSystemEntries("/proc/self/fd"))
+        {
+            try
+            {
+                if (new FileInfo(fd).LinkTarget is { } link && link.StartsWith(marker, StringComparison.Ordinal))
+                {
+                    found.Add($"fd {Path.GetFileName(fd)} -> {link}");
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        foreach (string line in File.ReadLines("/proc/self/maps"))
+        {
+            int at = line.IndexOf(marker, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                found.Add($"mapping {line[..line.IndexOf(' ', StringComparison.Ordinal)]} of {line[at..]}");
+            }
+        }
+
+        return found.ToArray();
+    }
+
     /// <summary>Mappings whose backing file is the memfd <paramref name="name"/> (shown as /memfd:NAME).</summary>
     public static int MappingsOf(string name)
     {

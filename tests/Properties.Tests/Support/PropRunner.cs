@@ -44,6 +44,12 @@ public static class PropRunner
         sw.Stop();
 
         TestResult result = runner.Result ?? throw new InvalidOperationException($"{name}: FsCheck reported no result");
+        if (result is not TestResult.Failed && ProcSelf.Leftovers(Sut.Sut.ArenaPrefix) is { Count: > 0 } left)
+        {
+            // Each case's arena has its own name, so the name says which case leaked.
+            throw new Xunit.Sdk.XunitException($"{name}: after all cases, arenas are still open or mapped:{Environment.NewLine}{string.Join(Environment.NewLine, left)}");
+        }
+
         if (result is TestResult.Failed failed)
         {
             throw new Xunit.Sdk.XunitException(Report(name, how, failed, sw.Elapsed, render, replay));

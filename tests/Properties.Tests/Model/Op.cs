@@ -31,6 +31,9 @@ public abstract class Op
     /// </summary>
     public bool Pre(World w) => Uses.All(w.Exists) && !Creates.Any(w.Exists) && Holds(w);
 
+    /// <summary>The device this call would DMA-map on in <paramref name="w"/>, if it maps at all (where a map fault hits).</summary>
+    public virtual string? MapsOn(World w) => null;
+
     /// <summary>A call's own precondition beyond the existence of its objects.</summary>
     protected virtual bool Holds(World w) => true;
 

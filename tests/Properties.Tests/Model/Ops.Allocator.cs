@@ -13,6 +13,8 @@ public sealed class AllocOp(int tag, int holder, long size, DmaDirection dir, st
 
     public override IEnumerable<int> Creates => [tag];
 
+    public override string? MapsOn(World w) => dev;
+
     protected override IEnumerable<(World, Outcome)> Model(World w)
     {
         if (!w.Devs.TryGetValue(dev, out DevM? device) || !dir.IsValidForMapping() || PagesFor(size, w.PageSize) is not int pages)
@@ -69,6 +71,8 @@ public sealed class UserptrOp(int tag, int holder, UserKind kind, int length, in
     public override string Call => $"b{tag} = {H(holder)}.Userptr({kind.ToString().ToLowerInvariant()} memory at page offset {offset}, {length} bytes, {Dir(dir)}, \"{dev}\")";
 
     public override IEnumerable<int> Creates => [tag];
+
+    public override string? MapsOn(World w) => dev;
 
     protected override IEnumerable<(World, Outcome)> Model(World w)
     {

@@ -132,6 +132,8 @@ public sealed class MapOp(int att, DmaDirection dir) : Op
 
     public override IEnumerable<int> Uses => [att];
 
+    public override string? MapsOn(World w) => w.Atts.TryGetValue(att, out AttM? a) ? a.Dev : null;
+
     protected override IEnumerable<(World, Outcome)> Model(World w)
     {
         AttM a = w.Atts[att];

@@ -38,6 +38,8 @@ public sealed class PinOp(int imp) : ImporterOp(imp)
 {
     public override string Call => $"i{Imp}.Pin()";
 
+    public override string? MapsOn(World w) => w.Imps.TryGetValue(Imp, out ImpM? i) ? i.Dev : null;
+
     protected override IDmaSgRequest Request => Pin.Instance;
 
     protected override IEnumerable<(World, Outcome)> Live(World w, ImpM i)

@@ -1,5 +1,4 @@
 using DmaSg.Properties.Tests.Support;
-using FsCheck.Experimental;
 using Xunit.Abstractions;
 
 namespace DmaSg.Properties.Tests.Sequential;
@@ -8,15 +7,6 @@ namespace DmaSg.Properties.Tests.Sequential;
 public class ModelProperties(ITestOutputHelper output)
 {
     [Fact]
-    public void Every_call_answers_as_the_model_predicts_and_the_state_follows_it()
-    {
-        PropRunner.Check(
-            nameof(Every_call_answers_as_the_model_predicts_and_the_state_follows_it),
-            new DmaSgMachine().ToProperty(),
-            maxTest: PropRunner.Budget(6000),
-            endSize: 40,
-            output,
-            DmaSgMachine.Render,
-            DmaSgMachine.Replay);
-    }
+    public void Every_call_answers_as_the_model_predicts_and_the_state_follows_it() =>
+        Suite.Model(PropRunner.Budget(5000), output);
 }

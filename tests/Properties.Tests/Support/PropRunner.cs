@@ -27,9 +27,10 @@ public static class PropRunner
         int endSize,
         ITestOutputHelper? output,
         Func<object, string>? render = null,
-        Func<object, Task<string>>? replay = null)
+        Func<object, Task<string>>? replay = null,
+        ulong? seed = null)
     {
-        (Rnd rnd, int? size, string how) = Seed(name);
+        (Rnd rnd, int? size, string how) = seed is ulong s ? (new Rnd(s), null, $"seed {new Rnd(s).Seed},{new Rnd(s).Gamma}") : Seed(name);
         var runner = new CapturingRunner();
         Config config = Config.Quick
             .WithName(name)

@@ -11,21 +11,21 @@ public class FaultProperties(ITestOutputHelper output)
 {
     [Fact]
     public void Faults_anywhere_in_a_sequence_leave_typed_replies_and_no_leaks() =>
-        Suite.FaultyModel(PropRunner.Budget(2000), output);
+        Suite.FaultyModel(PropRunner.Budget(Suite.BudgetOf(nameof(Suite.FaultyModel))), output);
 
     [Fact]
     public void Every_page_block_allocation_of_an_allocate_can_fail_and_nothing_changes() =>
-        Suite.AllocFaults(PropRunner.Budget(500), output);
+        Suite.AllocFaults(PropRunner.Budget(Suite.BudgetOf(nameof(Suite.AllocFaults))), output);
 
     [Fact]
     public void A_holder_dying_at_any_state_drops_exactly_its_refs() =>
-        Suite.HolderDeath(PropRunner.Budget(150), output);
+        Suite.HolderDeath(PropRunner.Budget(Suite.BudgetOf(nameof(Suite.HolderDeath))), output);
 
     [Fact]
     public void A_map_failing_at_any_point_is_a_typed_reply_and_undone() =>
-        Suite.MapFaults(PropRunner.Budget(100), output);
+        Suite.MapFaults(PropRunner.Budget(Suite.BudgetOf(nameof(Suite.MapFaults))), output);
 
     [Fact]
     public void An_actor_stopped_or_killed_at_any_state_leaves_typed_replies_and_no_leaks() =>
-        Suite.ActorKills(PropRunner.Budget(100), output);
+        Suite.ActorKills(PropRunner.Budget(Suite.BudgetOf(nameof(Suite.ActorKills))), output);
 }

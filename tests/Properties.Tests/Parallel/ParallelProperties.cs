@@ -9,5 +9,5 @@ public class ParallelProperties(ITestOutputHelper output)
     /// <summary>350 generated cases, each run three times: about a thousand concurrent runs.</summary>
     [Fact]
     public void Concurrent_calls_are_linearizable_and_leave_a_state_the_model_allows() =>
-        Suite.Races(PropRunner.Budget(350), output);
+        Suite.Races(PropRunner.Budget(Suite.BudgetOf(nameof(Suite.Races))), output);
 }

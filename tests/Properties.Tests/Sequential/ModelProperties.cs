@@ -8,5 +8,5 @@ public class ModelProperties(ITestOutputHelper output)
 {
     [Fact]
     public void Every_call_answers_as_the_model_predicts_and_the_state_follows_it() =>
-        Suite.Model(PropRunner.Budget(5000), output);
+        Suite.Model(PropRunner.Budget(Suite.BudgetOf(nameof(Suite.Model))), output);
 }

@@ -21,14 +21,16 @@ public static class Suite
     /// <summary>Name, CI budget, and how to run it (cases, output, seed).</summary>
     public static IReadOnlyList<(string Name, int Budget, Action<int, ITestOutputHelper?, ulong?> Run)> All { get; } =
     [
-        (nameof(Model), 5000, Model),
-        (nameof(FaultyModel), 2000, FaultyModel),
-        (nameof(AllocFaults), 500, AllocFaults),
-        (nameof(HolderDeath), 150, HolderDeath),
-        (nameof(MapFaults), 100, MapFaults),
-        (nameof(ActorKills), 100, ActorKills),
+        (nameof(Model), 6000, Model),
+        (nameof(FaultyModel), 2500, FaultyModel),
+        (nameof(AllocFaults), 600, AllocFaults),
+        (nameof(HolderDeath), 200, HolderDeath),
+        (nameof(MapFaults), 150, MapFaults),
+        (nameof(ActorKills), 150, ActorKills),
         (nameof(Races), 350, Races),
     ];
+
+    public static int BudgetOf(string name) => All.Single(p => p.Name == name).Budget;
 
     /// <summary>Section 1: every call answers as the model predicts and the settled state follows it.</summary>
     public static void Model(int cases, ITestOutputHelper? output, ulong? seed = null) =>

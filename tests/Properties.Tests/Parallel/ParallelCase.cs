@@ -23,27 +23,27 @@ public sealed record ParallelCase(SetupSpec Spec, IReadOnlyList<Op> Prefix, IRea
         from seed in Gen.Choose(0, int.MaxValue)
         select Build(spec, prefixLength, branchCount, new Random(seed));
 
-    /// <summary>Smaller cases: one call fewer anywhere, a branch fewer (keeping two), a branch's first call moved into the prefix.</summary>
-    public static IEnumerable<ParallelCase> Shrink(ParallelCase c)
+    /// <summary>
+    /// Smaller cases: a branch fewer, one call fewer anywhere, a branch's first call moved into the prefix. Calls left
+    /// naming an object nothing creates any more are dropped with it, so a counterexample has no dangling calls.
+    /// </summary>
+    public static IEnumerable<ParallelCase> Shrink(ParallelCase c) =>
+        Candidates(c).Select(Clean).Where(s => s.Branches.Count > 0 && s.Branches.Sum(b => b.Count) > 0);
+
+    private static IEnumerable<ParallelCase> Candidates(ParallelCase c)
     {
         for (int b = 0; b < c.Branches.Count; b++)
         {
-            if (c.Branches.Count > 2)
-            {
-                yield return c with { Branches = c.Branches.Where((_, i) => i != b).ToArray() };
-            }
+            yield return c with { Branches = c.Branches.Where((_, i) => i != b).ToArray() };
         }
 
         for (int b = 0; b < c.Branches.Count; b++)
         {
             for (int i = 0; i < c.Branches[b].Count; i++)
             {
-                if (c.Branches[b].Count > 1 || c.Branches.Count > 2)
-                {
-                    IReadOnlyList<Op>[] branches = [.. c.Branches];
-                    branches[b] = c.Branches[b].Where((_, k) => k != i).ToArray();
-                    yield return c with { Branches = branches.Where(br => br.Count > 0).ToArray() };
-                }
+                IReadOnlyList<Op>[] branches = [.. c.Branches];
+                branches[b] = c.Branches[b].Where((_, k) => k != i).ToArray();
+                yield return c with { Branches = branches };
             }
         }
 
@@ -61,6 +61,37 @@ public sealed record ParallelCase(SetupSpec Spec, IReadOnlyList<Op> Prefix, IRea
                 yield return c with { Prefix = [.. c.Prefix, c.Branches[b][0]], Branches = branches };
             }
         }
+    }
+
+    /// <summary>Drops calls that name an object no earlier call (in the prefix, or before them in their branch) creates.</summary>
+    private static ParallelCase Clean(ParallelCase c)
+    {
+        var made = new HashSet<int>();
+        var prefix = new List<Op>();
+        foreach (Op op in c.Prefix.Where(op => op.Uses.All(t => t < World.FirstObjectTag || made.Contains(t))))
+        {
+            prefix.Add(op);
+            made.UnionWith(op.Creates);
+        }
+
+        var branches = new List<IReadOnlyList<Op>>();
+        foreach (IReadOnlyList<Op> branch in c.Branches)
+        {
+            var mine = new HashSet<int>(made);
+            var ops = new List<Op>();
+            foreach (Op op in branch.Where(op => op.Uses.All(t => t < World.FirstObjectTag || mine.Contains(t))))
+            {
+                ops.Add(op);
+                mine.UnionWith(op.Creates);
+            }
+
+            if (ops.Count > 0)
+            {
+                branches.Add(ops);
+            }
+        }
+
+        return c with { Prefix = prefix, Branches = branches };
     }
 
     public override string ToString()

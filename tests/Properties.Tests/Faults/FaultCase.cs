@@ -27,9 +27,23 @@ public sealed record FaultCase(SetupSpec Spec, IReadOnlyList<Op> Ops, int Seed)
         from seed in Gen.Choose(0, int.MaxValue)
         select Build(spec, length, seed);
 
-    /// <summary>Drops one call at a time (calls naming what it created then answer as the model says: it never existed).</summary>
+    /// <summary>Drops one call at a time, and with it the calls that named what it created.</summary>
     public static IEnumerable<FaultCase> Shrink(FaultCase c) =>
-        Enumerable.Range(0, c.Ops.Count).Select(i => c with { Ops = c.Ops.Where((_, k) => k != i).ToArray() });
+        Enumerable.Range(0, c.Ops.Count).Select(i => c with { Ops = Clean(c.Ops.Where((_, k) => k != i)) });
+
+    /// <summary>Keeps only calls whose objects an earlier kept call creates.</summary>
+    private static Op[] Clean(IEnumerable<Op> ops)
+    {
+        var made = new HashSet<int>();
+        var kept = new List<Op>();
+        foreach (Op op in ops.Where(op => op.Uses.All(t => t < World.FirstObjectTag || made.Contains(t))))
+        {
+            kept.Add(op);
+            made.UnionWith(op.Creates);
+        }
+
+        return kept.ToArray();
+    }
 
     public override string ToString()
     {

@@ -56,5 +56,5 @@ public sealed record ImpM(int Tag, int DBuf, string Dev, long Size, DmaDirection
     public bool IsAttached => State is ImpState.Attached or ImpState.Pinned;
 }
 
-/// <summary>A device: whether its next map is armed to fail, and the DMA-API reports it should have made.</summary>
-public sealed record DevM(string Name, DeviceModel Model, bool MapFault, int Violations);
+/// <summary>A device: whether its next map is armed to fail, the DMA-API reports it should have made, whether it was unplugged.</summary>
+public sealed record DevM(string Name, DeviceModel Model, bool MapFault, int Violations, bool Removed = false);

@@ -51,6 +51,7 @@ public static class OpGen
                 (10, Alloc),
                 (3, Userptr),
                 (1 * faults, () => new ArmMapFaultOp(One(DeviceNames))),
+                (faults > 1 || raceSafe ? 1 : 0, () => new RemoveDeviceOp(rnd.Next(20) == 0 ? "nodev" : One(DeviceNames))),
             };
 
             if (bufs.Length > 0)

@@ -22,6 +22,11 @@ public sealed class AllocOp(int tag, int holder, long size, DmaDirection dir, st
             return Fail(w, DmaSgError.InvalidArgument);
         }
 
+        if (device.Removed)
+        {
+            return Fail(w, DmaSgError.DeviceGone);
+        }
+
         if (pages > w.FreePages)
         {
             return Fail(w, DmaSgError.OutOfMemory);
@@ -79,6 +84,12 @@ public sealed class UserptrOp(int tag, int holder, UserKind kind, int length, in
         if (!w.Devs.TryGetValue(dev, out DevM? device) || !dir.IsValidForMapping())
         {
             return Fail(w, DmaSgError.InvalidArgument);
+        }
+
+        // get_device comes before the pin.
+        if (device.Removed)
+        {
+            return Fail(w, DmaSgError.DeviceGone);
         }
 
         if (kind == UserKind.ReadOnly && dir.DeviceWrites())
@@ -162,9 +173,14 @@ public sealed class ImportOp(int tag, int att, int holder, int dbuf, long size, 
 
     protected override IEnumerable<(World, Outcome)> Model(World w)
     {
-        if (!dir.IsValidForMapping() || size <= 0 || !w.Devs.ContainsKey(dev))
+        if (!dir.IsValidForMapping() || size <= 0 || !w.Devs.TryGetValue(dev, out DevM? device))
         {
             return Fail(w, DmaSgError.InvalidArgument);
+        }
+
+        if (device.Removed)
+        {
+            return Fail(w, DmaSgError.DeviceGone);
         }
 
         DBufM d = w.DBufs[dbuf];
@@ -221,7 +237,7 @@ public sealed class AllocUnderFaultOp(int holder, long size, DmaDirection dir, s
 
     /// <summary>The fault must meet the page allocations, not a refused request or a map fault.</summary>
     protected override bool Holds(World w) =>
-        w.HolderAlive(holder) && !w.Devs[dev].MapFault && PagesFor(size, w.PageSize) is int pages && pages <= w.FreePages;
+        w.HolderAlive(holder) && !w.Devs[dev].MapFault && !w.Devs[dev].Removed && PagesFor(size, w.PageSize) is int pages && pages <= w.FreePages;
 
     protected override IEnumerable<(World, Outcome)> Model(World w) => One(w, Survived);
 
@@ -271,4 +287,32 @@ public sealed class ArmMapFaultOp(string dev) : Op
         sut.Devices.Faults(dev).ArmMapFault();
         return Task.FromResult(Outcome.Done);
     }
+}
+
+/// <summary>
+/// Hot-unplug (RemoveDevice): no new refs or mappings from now on; what is live stays usable until released. The
+/// checker reports the mappings still pending. The report's ref count may still include attachments that have
+/// detached but not yet stopped (their device ref goes in PostStop).
+/// </summary>
+public sealed class RemoveDeviceOp(string dev) : Op
+{
+    public override string Call => $"RemoveDevice(\"{dev}\")";
+
+    protected override IEnumerable<(World, Outcome)> Model(World w)
+    {
+        if (!w.Devs.TryGetValue(dev, out DevM? d))
+        {
+            return Fail(w, DmaSgError.InvalidArgument);
+        }
+
+        int bufs = w.Bufs.Values.Count(b => !b.Released && b.Dev == dev);
+        int atts = w.Atts.Values.Count(a => a.Alive && a.Dev == dev);
+        int stopping = w.Atts.Values.Count(a => !a.Alive && a.Dev == dev && w.Pending.Contains(new DBufDropAtt(a.DBuf, a.Tag)));
+        int mappings = bufs + w.Atts.Values.Count(a => a.Alive && a.Dev == dev && a.Dir != DmaDirection.None);
+        World next = w.Set(d with { Removed = true, Violations = d.Violations + (mappings > 0 ? 1 : 0) });
+        return Enumerable.Range(0, stopping + 1).Select(extra => (next, Outcome.DeviceRemoved(bufs + atts + extra, mappings)));
+    }
+
+    protected override async Task<Outcome> Real(Sut.Sut sut) =>
+        Outcome.Of(await sut.Ask(sut.Allocator, new RemoveDevice(dev)).ConfigureAwait(false));
 }

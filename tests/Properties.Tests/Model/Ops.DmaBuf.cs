@@ -81,9 +81,14 @@ public sealed class AttachOp(int tag, int holder, int dbuf, string dev, long min
             return Fail(w, DmaSgError.Fault);
         }
 
-        if (!w.Devs.ContainsKey(dev))
+        if (!w.Devs.TryGetValue(dev, out DevM? device))
         {
             return Fail(w, DmaSgError.InvalidArgument);
+        }
+
+        if (device.Removed)
+        {
+            return Fail(w, DmaSgError.DeviceGone);
         }
 
         World next = w
@@ -153,9 +158,9 @@ public sealed class MapOp(int att, DmaDirection dir) : Op
         }
 
         DevM dev = w.Devs[a.Dev];
-        if (dev.MapFault)
+        if (dev.MapFault || dev.Removed)
         {
-            // The old mapping was released before the new one failed.
+            // The old mapping was released before the new one failed (an armed fault fires before DeviceGone).
             return Fail(w.Set(dev with { MapFault = false }).Set(a with { Dir = DmaDirection.None }), DmaSgError.Io);
         }
 

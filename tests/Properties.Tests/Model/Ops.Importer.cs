@@ -61,7 +61,7 @@ public sealed class PinOp(int imp) : ImporterOp(imp)
         if (a.Dir != i.Dir)
         {
             DevM dev = w.Devs[a.Dev];
-            if (dev.MapFault)
+            if (dev.MapFault || dev.Removed)
             {
                 return Fail(w.Set(dev with { MapFault = false }).Set(a with { Dir = DmaDirection.None }), DmaSgError.Io);
             }

@@ -56,6 +56,8 @@ public sealed record Outcome(string Text)
 
     public static Outcome Pinned(bool already) => new($"Pinned(already {already})");
 
+    public static Outcome DeviceRemoved(int refs, int mappings) => new($"DeviceRemoved(refs {refs}, mappings {mappings})");
+
     /// <summary>The real reply in the model's words. A zero address is called out: the seed's kmap returned NULL.</summary>
     public static Outcome Of(IDmaSgReply reply) => reply switch
     {
@@ -78,6 +80,7 @@ public sealed record Outcome(string Text)
         Actors.Protocol.AttachmentMapped m => AttachmentMapped(m.Direction, m.Cached),
         Actors.Protocol.Imported i => Imported(i.Size, i.DmaBufSize),
         Actors.Protocol.Pinned p => Pinned(p.AlreadyPinned),
+        Actors.Protocol.DeviceRemoved r => DeviceRemoved(r.Report.LiveRefs, r.Report.LiveMappings),
         _ => new(reply.GetType().Name),
     };
 

@@ -324,7 +324,7 @@ public sealed record World(
             int bufs = Bufs.Values.Count(b => !b.Released && b.Dev == dev.Name);
             int atts = Atts.Values.Count(a => a.Alive && a.Dev == dev.Name);
             int mapped = Atts.Values.Count(a => a.Alive && a.Dev == dev.Name && a.Dir != DmaDirection.None);
-            lines.Add($"dev {dev.Name}: refs {bufs + atts} mappings {bufs + mapped} violations {dev.Violations}");
+            lines.Add($"dev {dev.Name}: refs {bufs + atts} mappings {bufs + mapped} violations {dev.Violations} removed {dev.Removed}");
         }
 
         int liveBufs = Bufs.Values.Count(b => !b.Released);

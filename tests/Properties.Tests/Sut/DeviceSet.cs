@@ -37,7 +37,7 @@ public sealed class DeviceSet : IDisposable
 
     public FaultyDevice Faults(string name) => _devices[name].Faults;
 
-    /// <summary>Disarms faults and forgets reports; false when a device still has refs or mappings.</summary>
+    /// <summary>Disarms faults and forgets reports; false when a device still has refs or mappings, or was unplugged.</summary>
     public bool TryReset()
     {
         bool idle = true;
@@ -45,7 +45,7 @@ public sealed class DeviceSet : IDisposable
         {
             faults.Disarm();
             checker.Clear();
-            idle &= checker.RefCount == 0 && checker.LiveMappings == 0 && faults.Inner.LiveMappings == 0;
+            idle &= checker.RefCount == 0 && checker.LiveMappings == 0 && faults.Inner.LiveMappings == 0 && !checker.IsRemoved;
         }
 
         return idle;

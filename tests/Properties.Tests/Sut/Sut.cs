@@ -241,7 +241,7 @@ public sealed partial class Sut : IAsyncDisposable
 
         foreach (DeviceStats dev in stats.Devices)
         {
-            lines.Add($"dev {dev.Name}: refs {dev.RefCount} mappings {dev.LiveMappings} violations {dev.Violations}");
+            lines.Add($"dev {dev.Name}: refs {dev.RefCount} mappings {dev.LiveMappings} violations {dev.Violations} removed {dev.IsRemoved}");
         }
 
         LiveActorCounts c = stats.Actors;

@@ -35,7 +35,9 @@ public sealed class ReceivedMessage(int length, SafeFd[] fds, MsgFlags flags) : 
 public static partial class Syscall
 {
     /// <summary>
-    /// recvmsg(2) into <paramref name="data"/> with room for <paramref name="maxFds"/> SCM_RIGHTS fds.
+    /// recvmsg(2) into <paramref name="data"/> with room for <paramref name="maxFds"/> SCM_RIGHTS fds (the
+    /// control buffer is CMSG_SPACE of them, whose padding may fit one more; more than fit are dropped by
+    /// the kernel with MSG_CTRUNC).
     /// MSG_CMSG_CLOEXEC is always added, so received fds are never inherited by a child. Every fd the
     /// kernel installed is wrapped in a handle before this returns, so none can leak.
     /// </summary>

@@ -140,7 +140,7 @@ public sealed class UdmabufProvider : IExportProvider
         if (size > Limits.SizeLimitBytes)
         {
             throw new DmaSgException(DmaSgError.InvalidArgument,
-                $"{name}: {size} bytes exceed udmabuf.size_limit_mb={Limits.SizeLimitBytes >> 20}; not split (one buffer is one dmabuf)");
+                $"{name}: {size} bytes exceed udmabuf.size_limit_mb={Limits.SizeLimitBytes >> 20} ({Limits.SizeLimitBytes} bytes); not split (one buffer is one dmabuf)");
         }
     }
 }

@@ -89,6 +89,8 @@ public sealed class UdmabufTests
         SgTable sgt = Arenas.Table(arena, pages);
         Assert.Equal(1025, sgt.OrigNents);
         using var udmabuf = new UdmabufProvider();
+        Assert.True(udmabuf.Probe().Usable);
+        using SafeFd device = Syscall.Open(Udmabuf.DevicePath, OpenFlags.ReadWrite | OpenFlags.Cloexec);
         var before = ProcFds.Snapshot();
 
         var e = Assert.Throws<DmaSgException>(() => udmabuf.Export(arena, sgt, "too-many"));
@@ -96,7 +98,6 @@ public sealed class UdmabufTests
         Assert.Contains("list_limit=1024", e.Message);
 
         // The kernel enforces the same limit when asked directly.
-        using SafeFd device = Syscall.Open(Udmabuf.DevicePath, OpenFlags.ReadWrite | OpenFlags.Cloexec);
         UdmabufRange[] ranges = sgt.Entries.ToArray().Select(x => new UdmabufRange((ulong)x.Phys, (ulong)x.Length)).ToArray();
         Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => Syscall.UdmabufCreateList(device, arena.Fd, ranges)).Errno);
 

@@ -7,7 +7,7 @@ internal static class BackendTestSupport
 {
     public static readonly int Page = Environment.SystemPageSize;
 
-    public static PageArena Arena(int pages = 64) =>
+    public static PageArena NewArena(int pages = 64) =>
         new(new PageArenaOptions { ArenaSize = (long)pages * Page, MaxOrder = 4, Name = "dmasg-be-" + Guid.NewGuid().ToString("N")[..12] });
 
     /// <summary>Takes all pages one by one, keeps <paramref name="indices"/> (in that order), frees the rest.</summary>

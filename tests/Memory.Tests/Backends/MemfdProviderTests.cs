@@ -34,7 +34,7 @@ public sealed class MemfdProviderTests
     [Fact]
     public void Export_copies_a_multi_segment_arena_buffer_in_buffer_order()
     {
-        using PageArena arena = Arena();
+        using PageArena arena = NewArena();
         int[] pages = TakePages(arena, 9, 2, 3, 14);
         SgTable sgt = Table(arena, pages);
         Assert.Equal(3, sgt.OrigNents);
@@ -52,7 +52,7 @@ public sealed class MemfdProviderTests
         arena.PageSpan(9).Fill(0xEE);
         map.AsSpan()[Page] = 0x11;
         Assert.Equal(FdPeer.Peer.Pattern(0, 5), map.AsSpan()[0]);
-        Assert.Equal(FdPeer.Peer.Pattern(0, 5), arena.PageSpan(2)[0]);
+        Assert.Equal(FdPeer.Peer.Pattern(Page, 5), arena.PageSpan(2)[0]);
     }
 
     [Fact]
@@ -71,8 +71,8 @@ public sealed class MemfdProviderTests
     [Fact]
     public void Tables_that_are_not_whole_arena_pages_are_refused_and_nothing_is_created()
     {
-        using PageArena arena = Arena();
-        using PageArena other = Arena();
+        using PageArena arena = NewArena();
+        using PageArena other = NewArena();
         int[] pages = TakePages(arena, 1, 2);
         using var provider = new MemfdProvider();
 

@@ -49,7 +49,7 @@ public sealed class ProviderChainTests : IDisposable
     {
         File.WriteAllText(Path.Combine(_dir.FullName, "system"), "not a heap");
         using var chain = new ProviderChain(["dma-heap:system", "udmabuf", "memfd"], _log.Add, Options);
-        using PageArena arena = Arena();
+        using PageArena arena = NewArena();
         int[] pages = TakePages(arena, 4, 1);
 
         for (int i = 0; i < 3; i++)
@@ -70,7 +70,7 @@ public sealed class ProviderChainTests : IDisposable
     {
         var options = Options with { UdmabufDevice = "/dev/null", UdmabufLimits = new UdmabufLimits(2, 3L * Page) };
         using var chain = new ProviderChain(["udmabuf", "memfd"], _log.Add, options);
-        using PageArena arena = Arena();
+        using PageArena arena = NewArena();
         int[] pages = TakePages(arena, 1, 3, 5);
 
         // Three segments pass no list limit of 2; four pages pass no size limit of three: both are checked
@@ -137,7 +137,7 @@ public sealed class ProviderChainTests : IDisposable
     public void Export_of_pages_that_are_not_allocated_is_InvalidArgument_before_any_provider()
     {
         using var chain = new ProviderChain(["memfd"], _log.Add, Options);
-        using PageArena arena = Arena();
+        using PageArena arena = NewArena();
         int[] pages = TakePages(arena, 2);
 
         Assert.Equal(DmaSgError.InvalidArgument, Assert.Throws<DmaSgException>(() => chain.Export(arena, [2, 3], "free-page")).Error);

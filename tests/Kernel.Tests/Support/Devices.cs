@@ -39,6 +39,9 @@ internal static class Devices
             Assert.Fail($"REQUIRE_DMABUF=1 but {reason}");
         }
 
+        // The skip reason shows in the xUnit runner's own output; `dotnet test` (VSTest) hides it at normal
+        // verbosity, so it also goes out as a diagnostic message, which xunit.runner.json turns on.
+        TestContext.Current.SendDiagnosticMessage($"skipped {TestContext.Current.Test?.TestDisplayName}: {reason}");
         Assert.Skip(reason);
     }
 

@@ -166,6 +166,7 @@ public sealed class ExportedBuffer : IDisposable
         }
         else
         {
+            // A memfd is plain cached memory with nothing to sync; a closed one is still an error.
             _ = Fd;
         }
     }

@@ -165,7 +165,7 @@ public sealed class ProviderChain : IDisposable
             }
             catch (Exception e) when (e is ErrnoException or DmaSgException)
             {
-                string key = e is ErrnoException errno ? Errno.Name(errno.Errno) : ((DmaSgException)e).Error + ":" + FirstWords(((DmaSgException)e).Detail);
+                string key = e is ErrnoException errno ? Errno.Name(errno.Errno) : ((DmaSgException)e).Error + ":" + FailureKind(((DmaSgException)e).Detail);
                 LogOnce($"{p.Name}|fail|{key}", $"dmabuf provider {p.Name} could not serve {name}: {e.Message}; {next}");
                 reasons.Add($"{p.Name}: {e.Message}");
             }
@@ -219,7 +219,7 @@ public sealed class ProviderChain : IDisposable
         errno is Errno.ENOTTY or Errno.ENODEV or Errno.EACCES or Errno.EPERM or Errno.EOPNOTSUPP or Errno.ENOSYS;
 
     // A failure's kind without its numbers, so "5000 segments" and "6000 segments" log once.
-    private static string FirstWords(string detail)
+    private static string FailureKind(string detail)
     {
         int colon = detail.IndexOf(": ", StringComparison.Ordinal);
         string rest = colon >= 0 ? detail[(colon + 2)..] : detail;

@@ -49,6 +49,29 @@ public class DmaSgHostingExtensionsTests
     }
 
     [Fact]
+    public async Task AddDmaSg_configures_the_options_in_place()
+    {
+        using IHost host = Host.CreateDefaultBuilder()
+            .ConfigureServices(services => services.AddAkka("hosting-add", builder =>
+            {
+                builder.AddHocon("akka.loglevel = WARNING", HoconAddMode.Prepend);
+                builder.AddDmaSg(o => o.ArenaSize = 2L << 20);
+            }))
+            .Build();
+        await host.StartAsync();
+        try
+        {
+            ActorSystem system = host.Services.GetRequiredService<ActorSystem>();
+            AllocatorStats stats = await BufferManager.Get(system).GetStatsAsync();
+            Assert.Equal((2L << 20) / Environment.SystemPageSize, stats.TotalPages);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
     public void Options_become_hocon_overrides()
     {
         var options = new DmaSgOptions { ArenaSize = 1 << 20, Checker = false, AskTimeout = TimeSpan.FromSeconds(2), Backend = "memfd" };

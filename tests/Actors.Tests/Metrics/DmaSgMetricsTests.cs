@@ -15,7 +15,7 @@ public class DmaSgMetricsTests(ITestOutputHelper output) : FacadeTestKit(output)
     {
         // An answer means the allocator has started, and so has its meter.
         await Dmasg.GetStatsAsync();
-        string allocator = $"{Sys.Name}/user/dmasg";
+        string allocator = $"{Sys.Name}/user/dmasg#{Dmasg.Allocator.Path.Uid}";
         var seen = new ConcurrentDictionary<string, double>();
         using var listener = new MeterListener
         {

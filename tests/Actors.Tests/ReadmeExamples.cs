@@ -125,6 +125,24 @@ public partial class ReadmeExamples
         Assert.Equal(begins, ends);
     }
 
+    [Fact]
+    public void The_README_holds_every_example_word_for_word()
+    {
+        string source = File.ReadAllText(ThisFile());
+        string readme = File.ReadAllText(Path.Combine(Path.GetDirectoryName(ThisFile())!, "..", "..", "README.md"));
+        foreach (Match begin in Begin().Matches(source))
+        {
+            string name = begin.Groups[1].Value;
+            int start = begin.Index + begin.Length;
+            int end = End().Matches(source).First(m => m.Groups[1].Value == name).Index;
+            Assert.Contains(Normalize(source[start..end]), Normalize(readme));
+        }
+    }
+
+    // Indentation differs between the test method and the README's code block; words and order must not.
+    private static string Normalize(string code) =>
+        string.Join('\n', code.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
+
     private static string ThisFile([CallerFilePath] string path = "") => path;
 
     [GeneratedRegex(@"(?m)^\s*// README:begin ([\w-]+)\s*$")]

@@ -36,15 +36,19 @@ public sealed class PoolHandle : Handle
     /// one released. WouldBlock when none comes (fail policy, full queue, or acquire-timeout); UseAfterRelease
     /// when the pool is deactivated; OutOfMemory or QuotaExceeded when a new buffer cannot be made.
     /// </summary>
-    public async Task<PooledBufferHandle> AcquireAsync()
+    /// <param name="borrower">
+    /// The client the buffer is lent to (default: the pool's own): its holder's death gives the buffer back.
+    /// </param>
+    public async Task<PooledBufferHandle> AcquireAsync(DmaSgClient? borrower = null)
     {
         ThrowIfDisposed();
+        borrower ??= Client;
 
         // The pool itself answers WouldBlock after acquire-timeout; the ask only guards against a silent actor.
-        TimeSpan timeout = Client.Settings.AskTimeout + (Config.WhenEmpty == PoolEmptyPolicy.Wait ? Config.AcquireTimeout : TimeSpan.Zero);
-        BufferAcquired acquired = await DmaSgAsk.Request<BufferAcquired>(Client.System, Target, new AcquireBuffer(Client.Holder), timeout)
+        TimeSpan timeout = borrower.Settings.AskTimeout + (Config.WhenEmpty == PoolEmptyPolicy.Wait ? Config.AcquireTimeout : TimeSpan.Zero);
+        BufferAcquired acquired = await DmaSgAsk.Request<BufferAcquired>(borrower.System, Target, new AcquireBuffer(borrower.Holder), timeout)
             .ConfigureAwait(false);
-        return new PooledBufferHandle(Client, acquired, Target);
+        return new PooledBufferHandle(borrower, acquired, Target);
     }
 
     /// <summary>Free, lent and returning buffers, waiters, leases and counters.</summary>

@@ -14,6 +14,9 @@ public sealed partial class BufferPoolActor
     private readonly LinkedList<Waiter> _waiters = new();
     private readonly Dictionary<long, LinkedListNode<Waiter>> _waiterIndex = [];
     private readonly HashSet<IActorRef> _watchedHolders = [];
+
+    // Leases whose buffer stopped while lent: their release answers UseAfterRelease (a handle lets go quietly).
+    private readonly HashSet<(IActorRef Buffer, IActorRef Holder)> _lost = [];
     private int _outstanding;
     private int _returning;
     private long _nextWaiterId;
@@ -96,6 +99,11 @@ public sealed partial class BufferPoolActor
 
     private Done OnRelease(ReleaseBuffer m)
     {
+        if (m.Buffer is not null && m.Holder is not null && _lost.Remove((m.Buffer, m.Holder)))
+        {
+            throw new DmaSgException(DmaSgError.UseAfterRelease, $"{m.Buffer.Path.Name} stopped while it was lent");
+        }
+
         if (m.Buffer is null || m.Holder is null || !_buffers.TryGetValue(m.Buffer, out PoolBuffer? buffer)
             || buffer.State != PoolBufferState.Lent || !m.Holder.Equals(buffer.Holder))
         {
@@ -170,6 +178,7 @@ public sealed partial class BufferPoolActor
     /// <summary>A borrower died: its buffers come back and its waiting acquires end. Terminated may repeat: nothing is left then.</summary>
     private void OnHolderTerminated(IActorRef holder)
     {
+        _lost.RemoveWhere(l => l.Holder.Equals(holder));
         PoolBuffer[] lent = _buffers.Values.Where(b => b.State == PoolBufferState.Lent && holder.Equals(b.Holder)).ToArray();
         foreach (PoolBuffer buffer in lent)
         {

@@ -273,6 +273,7 @@ public sealed partial class BufferPoolActor : DmaSgActor, IWithTimers
                 break;
             case PoolBufferState.Lent:
                 _outstanding--;
+                _lost.Add((buffer.Info.Buffer, buffer.Holder!));
                 break;
             case PoolBufferState.Returning:
                 _returning--;

@@ -341,6 +341,31 @@ public class BufferPoolActorTests(ITestOutputHelper output) : PoolTestKit(output
     }
 
     [Fact]
+    public async Task A_lent_buffer_that_stops_is_replaced_and_its_release_answers_UseAfterRelease()
+    {
+        IActorRef pool = await CreatePool(Config(PageSize, min: 1, max: 2));
+        IActorRef holder = NewHolder();
+        BufferAcquired lease = await Acquire(pool, holder);
+        var probe = CreateTestProbe();
+        probe.Watch(lease.Buffer.Buffer);
+
+        Sys.Stop(lease.Buffer.Buffer);
+        await probe.ExpectTerminatedAsync(lease.Buffer.Buffer, Timeout);
+
+        // The pool forgets it and makes a new one to keep its minimum.
+        await AwaitAssertAsync(async () =>
+        {
+            PoolInfo info = await Info(pool);
+            Assert.Equal((1, 0, 1), (info.Free, info.Outstanding, info.Total));
+        });
+        await AskFails(pool, new ReleaseBuffer(lease.Buffer.Buffer, holder), DmaSgError.UseAfterRelease);
+        await AskFails(pool, new ReleaseBuffer(lease.Buffer.Buffer, holder), DmaSgError.InvalidArgument);
+
+        await Deactivate(pool);
+        await AssertNothingLeaked();
+    }
+
+    [Fact]
     public async Task A_pool_with_no_max_grows_with_demand()
     {
         IActorRef pool = await CreatePool(Config(PageSize, max: 0));

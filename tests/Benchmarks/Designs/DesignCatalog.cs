@@ -1,0 +1,39 @@
+using DmaSg.Benchmarks.Baselines.LockedPort;
+using DmaSg.Benchmarks.Harness;
+using DmaSg.Benchmarks.MemoryLayer;
+
+namespace DmaSg.Benchmarks.Designs;
+
+/// <summary>Creates a design for one case; shared resources come from the context.</summary>
+public delegate ValueTask<TDesign> DesignFactory<in TCase, TDesign>(BenchContext context, TCase benchCase);
+
+/// <summary>
+/// The designs measured against the built-in baselines of each workload:
+/// P1 against Limit (warm clear) and Raw (AlignedAlloc, ArrayPool); P2 and P3 against LockedPort;
+/// P5 against the Memory layer. A new design registers one factory per workload it takes part in.
+/// </summary>
+public sealed class DesignCatalog
+{
+    /// <summary>P1 contenders.</summary>
+    public List<DesignFactory<AllocFreeCase, IAllocFreeDesign>> AllocFree { get; } = [];
+
+    /// <summary>P2 contenders.</summary>
+    public List<DesignFactory<PipelineCase, IFramePipelineDesign>> Pipeline { get; } = [];
+
+    /// <summary>P3 contenders.</summary>
+    public List<DesignFactory<CachedMapCase, ICachedMapDesign>> CachedMap { get; } = [];
+
+    /// <summary>P5 contenders.</summary>
+    public List<DesignFactory<ScaleCase, IScaleDesign>> Scale { get; } = [];
+
+    /// <summary>Everything this assembly knows how to measure.</summary>
+    public static DesignCatalog Default()
+    {
+        var catalog = new DesignCatalog();
+        catalog.AllocFree.Add((_, _) => ValueTask.FromResult<IAllocFreeDesign>(new MemoryAllocFree()));
+        catalog.AllocFree.Add((_, _) => ValueTask.FromResult<IAllocFreeDesign>(new MemoryPagesAllocFree()));
+        catalog.AllocFree.Add((_, _) => ValueTask.FromResult<IAllocFreeDesign>(new LockedPortAllocFree()));
+        catalog.Scale.Add((_, c) => ValueTask.FromResult<IScaleDesign>(new LockedPortScale(c)));
+        return catalog;
+    }
+}

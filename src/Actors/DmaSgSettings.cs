@@ -1,0 +1,129 @@
+using DmaSg.Memory;
+using DmaSg.Memory.Arena;
+using DmaSg.Memory.Dma;
+
+namespace DmaSg.Actors;
+
+/// <summary>The simulated DMA device models a device spec can name.</summary>
+public enum DeviceModel
+{
+    /// <summary>DMA address = arena offset; syncs are no-ops.</summary>
+    Coherent,
+
+    /// <summary>Segments mapped into one contiguous IOVA range.</summary>
+    Iommu,
+
+    /// <summary>swiotlb: bounce memory, so a missing prepare/finish shows as stale data.</summary>
+    Bounce,
+}
+
+/// <summary>A device the allocator builds at start (and disposes at stop).</summary>
+/// <param name="Name">dev_name(); what requests name.</param>
+/// <param name="Model">Which model simulates it.</param>
+/// <param name="MaxSegment">dma_get_max_seg_size; null: the model's default.</param>
+/// <param name="PoolSize">Bounce pool bytes (Bounce only); null: the model's default.</param>
+/// <param name="AddressLimit">One past the highest DMA address; null: the model's default.</param>
+public sealed record DeviceSpec(string Name, DeviceModel Model, long? MaxSegment = null, long? PoolSize = null, long? AddressLimit = null)
+{
+    /// <summary>Builds the device (not yet wrapped by a checker).</summary>
+    public IDmaDevice Create() => Model switch
+    {
+        DeviceModel.Coherent => new CoherentDevice(Name, MaxSegment, AddressLimit ?? long.MaxValue),
+        DeviceModel.Iommu => new IommuDevice(Name, addressLimit: AddressLimit ?? IommuDevice.DefaultAddressLimit, maxSegmentSize: MaxSegment),
+        DeviceModel.Bounce => new BounceDevice(Name, PoolSize ?? BounceDevice.DefaultPoolSize,
+            addressLimit: AddressLimit ?? BounceDevice.DefaultAddressLimit),
+        _ => throw new DmaSgException(DmaSgError.InvalidArgument, $"unknown device model {Model}"),
+    };
+}
+
+/// <summary>
+/// Everything the allocator needs; <c>dmasg { ... }</c> in reference.conf documents each setting.
+/// Build it in code, or from HOCON with <c>DmaSgSettings.FromConfig</c>.
+/// </summary>
+public sealed record DmaSgSettings
+{
+    /// <summary>Bytes of the page arena (whole pages). Default 256 MiB.</summary>
+    public long ArenaSize { get; init; } = 256L << 20;
+
+    /// <summary>Largest buddy order (blocks of 2^MaxOrder pages). Default 10.</summary>
+    public int MaxOrder { get; init; } = 10;
+
+    /// <summary>Where pages come from; only "memfd" is built in.</summary>
+    public string Backend { get; init; } = "memfd";
+
+    /// <summary>How freed pages are zeroed before reuse.</summary>
+    public ZeroStrategy Zero { get; init; } = ZeroStrategy.Memset;
+
+    /// <summary>The arena memfd's name (shown in /proc/PID/maps).</summary>
+    public string ArenaName { get; init; } = "dmasg-arena";
+
+    /// <summary>A cap on every configured device's max segment size; null: each model's own.</summary>
+    public long? MaxSegment { get; init; }
+
+    /// <summary>Devices built at start. Default: one coherent device named "default".</summary>
+    public IReadOnlyList<DeviceSpec> DeviceSpecs { get; init; } = [new DeviceSpec("default", DeviceModel.Coherent)];
+
+    /// <summary>Devices built by the caller (registered as they are, never disposed by the allocator).</summary>
+    public IReadOnlyList<IDmaDevice> Devices { get; init; } = [];
+
+    /// <summary>Wrap configured devices in a DMA-API checker (CONFIG_DMA_API_DEBUG).</summary>
+    public bool Checker { get; init; } = true;
+
+    /// <summary>Throw: a misuse is refused with a DmaApiViolation reply; Record: logged and let through.</summary>
+    public DmaApiCheckerMode CheckerMode { get; init; } = DmaApiCheckerMode.Throw;
+
+    /// <summary>The seed's debug module parameter: messages of this level and below are logged at Debug.</summary>
+    public int DebugLevel { get; init; }
+
+    /// <summary>How long the facade waits for a reply.</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Largest byte count one ReadBytes/WriteBytes/DmaRead/DmaWrite may move.</summary>
+    public int MaxChunk { get; init; } = 4 << 20;
+
+    /// <summary>Test hook: fails chosen page-block allocations.</summary>
+    public IAllocFaultInjector? FaultInjector { get; init; }
+
+    /// <summary>Throws InvalidArgument for settings the allocator cannot start with.</summary>
+    public void Validate()
+    {
+        if (ArenaSize < Environment.SystemPageSize)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.arena-size {ArenaSize} is below one page");
+        }
+
+        if (MaxOrder is < 0 or > 20)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.max-order {MaxOrder} is outside 0..20");
+        }
+
+        if (!string.Equals(Backend, "memfd", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.backend \"{Backend}\" is not available here; use \"memfd\"");
+        }
+
+        if (MaxSegment is <= 0)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.max-segment {MaxSegment} must be positive");
+        }
+
+        if (MaxChunk <= 0)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.max-chunk {MaxChunk} must be positive");
+        }
+
+        if (AskTimeout <= TimeSpan.Zero)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.ask-timeout {AskTimeout} must be positive");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in DeviceSpecs.Select(d => d.Name).Concat(Devices.Select(d => d.Name)))
+        {
+            if (string.IsNullOrEmpty(name) || !names.Add(name))
+            {
+                throw new DmaSgException(DmaSgError.InvalidArgument, $"device name \"{name}\" is empty or used twice");
+            }
+        }
+    }
+}

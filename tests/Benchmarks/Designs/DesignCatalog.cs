@@ -1,3 +1,4 @@
+using DmaSg.Benchmarks.ActorDesigns;
 using DmaSg.Benchmarks.Baselines.LockedPort;
 using DmaSg.Benchmarks.Harness;
 using DmaSg.Benchmarks.MemoryLayer;
@@ -34,6 +35,13 @@ public sealed class DesignCatalog
         catalog.AllocFree.Add((_, _) => ValueTask.FromResult<IAllocFreeDesign>(new MemoryPagesAllocFree()));
         catalog.AllocFree.Add((_, _) => ValueTask.FromResult<IAllocFreeDesign>(new LockedPortAllocFree()));
         catalog.Scale.Add((_, c) => ValueTask.FromResult<IScaleDesign>(new LockedPortScale(c)));
+
+        // The actors (DmaSg.Actors), all in one shared ActorSystem.
+        catalog.AllocFree.Add(async (ctx, c) => new TellAllocFree(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c));
+        catalog.AllocFree.Add(async (ctx, _) => new AskAllocFree(await ActorHost.SharedAsync(ctx).ConfigureAwait(false)));
+        catalog.Pipeline.Add(async (ctx, c) => new TellPipeline(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c));
+        catalog.CachedMap.Add(async (ctx, c) => await TellCachedMap.CreateAsync(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c).ConfigureAwait(false));
+        catalog.Scale.Add(async (ctx, c) => new TellScale(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c));
         return catalog;
     }
 }

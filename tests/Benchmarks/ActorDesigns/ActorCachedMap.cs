@@ -19,13 +19,19 @@ public sealed class TellCachedMap : ICachedMapDesign
     private readonly IActorRef _allocator;
     private readonly IActorRef _holder;
     private readonly IActorRef[] _clients;
+    private readonly IActorRef[] _importers;
+    private readonly IActorRef _buffer;
+    private readonly IActorRef _dmabuf;
 
-    private TellCachedMap(ActorHost host, IActorRef allocator, IActorRef holder, IActorRef[] clients)
+    private TellCachedMap(ActorHost host, IActorRef allocator, IActorRef holder, IActorRef[] clients, IActorRef[] importers, IActorRef buffer, IActorRef dmabuf)
     {
         _host = host;
         _allocator = allocator;
         _holder = holder;
         _clients = clients;
+        _importers = importers;
+        _buffer = buffer;
+        _dmabuf = dmabuf;
     }
 
     public string Name => "Actors.Tell";
@@ -44,6 +50,7 @@ public sealed class TellCachedMap : ICachedMapDesign
         BufferCreated b = await host.Ask<BufferCreated>(allocator, new Allocate(mapCase.BufferSize, DmaDirection.Bidirectional, "exporter", holder)).ConfigureAwait(false);
         Exported e = await host.Ask<Exported>(b.Buffer, new ExportDmaBuf(holder)).ConfigureAwait(false);
         var clients = new IActorRef[mapCase.Clients];
+        var importers = new IActorRef[mapCase.Clients];
         for (int i = 0; i < clients.Length; i++)
         {
             var client = host.Spawn(Props.Create(() => new Client()), $"p3-client{i}");
@@ -54,9 +61,10 @@ public sealed class TellCachedMap : ICachedMapDesign
             await host.Ask<Done>(imp.Importer, Unpin.Instance).ConfigureAwait(false);
             client.Tell(new Client.Use(imp.Importer));
             clients[i] = client;
+            importers[i] = imp.Importer;
         }
 
-        return new TellCachedMap(host, allocator, holder, clients);
+        return new TellCachedMap(host, allocator, holder, clients, importers, b.Buffer, e.DmaBuf);
     }
 
     public async ValueTask<RoundSample> RunAsync(int opsPerClient)
@@ -69,13 +77,21 @@ public sealed class TellCachedMap : ICachedMapDesign
 
     public async ValueTask DisposeAsync()
     {
-        await _host.StopAsync(_allocator).ConfigureAwait(false);
+        // Give everything back in order (detach, close the dmabuf, put the buffer), then stop the actors.
+        foreach (var imp in _importers)
+        {
+            await _host.Ask<Done>(imp, Detach.Instance).ConfigureAwait(false);
+        }
+
+        await _host.Ask<RefDropped>(_dmabuf, new Put(_holder)).ConfigureAwait(false);
+        await _host.Ask<RefDropped>(_buffer, new Put(_holder)).ConfigureAwait(false);
         foreach (var c in _clients)
         {
             await _host.StopAsync(c).ConfigureAwait(false);
         }
 
         await _host.StopAsync(_holder).ConfigureAwait(false);
+        await _host.StopAsync(_allocator).ConfigureAwait(false);
     }
 
     private sealed class Client : TellDriver

@@ -6,6 +6,7 @@ using DmaSg.Actors.Protocol;
 using DmaSg.Actors.Support;
 using DmaSg.Benchmarks.Designs;
 using DmaSg.Benchmarks.Harness;
+using DmaSg.Memory.Dma;
 
 namespace DmaSg.Benchmarks.ActorDesigns;
 
@@ -38,11 +39,19 @@ public sealed class ActorHost : IAsyncDisposable
     /// An allocator for a benchmark: no DMA-API checker (the other designs run without one too), devices as given.
     /// </summary>
     public IActorRef StartAllocator(string purpose, long arenaSize, params DeviceSpec[] devices) =>
+        StartAllocator(purpose, arenaSize, devices, []);
+
+    /// <summary>
+    /// An allocator with devices it builds (<paramref name="specs"/>) and devices the caller built and keeps
+    /// (<paramref name="devices"/>: a driver that DMAs through them itself; the caller disposes them).
+    /// </summary>
+    public IActorRef StartAllocator(string purpose, long arenaSize, IReadOnlyList<DeviceSpec> specs, IReadOnlyList<IDmaDevice> devices) =>
         System.ActorOf(AllocatorActor.Props(new DmaSgSettings
         {
             ArenaSize = arenaSize,
             ArenaName = $"bench-{purpose}",
-            DeviceSpecs = devices,
+            DeviceSpecs = specs,
+            Devices = devices,
             Checker = false,
         }), $"dmasg-{purpose}-{Interlocked.Increment(ref _next)}");
 

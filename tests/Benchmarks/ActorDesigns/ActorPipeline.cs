@@ -1,42 +1,59 @@
 using System.Diagnostics;
 using Akka.Actor;
-using DmaSg.Actors;
 using DmaSg.Actors.Protocol;
 using DmaSg.Benchmarks.Baselines.LockedPort;
 using DmaSg.Benchmarks.Designs;
 using DmaSg.Benchmarks.Harness;
 using DmaSg.Memory.Dma;
+using DmaSg.Memory.ScatterGather;
 
 namespace DmaSg.Benchmarks.ActorDesigns;
 
+/// <summary>How the frame's bytes move in the actor pipeline.</summary>
+public enum FrameBytes
+{
+    /// <summary>
+    /// Zero-copy, as a driver does it: the camera DMA-writes at the buffer's cookie (its mapped sg table) and
+    /// the encoder DMA-reads at the table its Pin returned, through the device models directly.
+    /// </summary>
+    Cookie,
+
+    /// <summary>Through the protocol's DmaWrite/DmaRead messages (the path that also crosses nodes): a copy each way.</summary>
+    Messages,
+}
+
 /// <summary>
 /// P2 through the Tell protocol: one client actor per stream drives each frame through the buffer, dmabuf
-/// and importer actors, one request at a time: Allocate, Prepare, DmaWrite (the camera), Finish, ExportDmaBuf,
-/// AttachDmaBuf (the encoder), Put of the exporter's dmabuf ref, Pin, DmaRead, Unpin, Detach, Put.
+/// and importer actors, one request at a time: Allocate, GetCookie, Prepare, camera DMA write, Finish,
+/// ExportDmaBuf, AttachDmaBuf (the encoder), Put of the exporter's dmabuf ref, Pin, encoder DMA read, Unpin,
+/// Detach, Put. With <see cref="FrameBytes.Messages"/> the two DMA steps are DmaWrite/DmaRead requests instead.
 /// </summary>
 public sealed class TellPipeline : IFramePipelineDesign
 {
     private readonly ActorHost _host;
-    private readonly PipelineCase _case;
     private readonly IActorRef _allocator;
     private readonly IActorRef[] _drivers;
+    private readonly DmaDevice[] _devices;
 
-    public TellPipeline(ActorHost host, PipelineCase pipelineCase)
+    public TellPipeline(ActorHost host, PipelineCase pipelineCase, FrameBytes bytes)
     {
         _host = host ?? throw new ArgumentNullException(nameof(host));
-        _case = pipelineCase ?? throw new ArgumentNullException(nameof(pipelineCase));
-        DeviceSpec[] devices =
-        [
-            .. Enumerable.Range(0, pipelineCase.Streams).Select(s => ActorHost.Spec($"camera{s}", pipelineCase.Camera)),
-            ActorHost.Spec("encoder", pipelineCase.Encoder),
-        ];
-        _allocator = host.StartAllocator("p2-tell", LockedPortPipeline.PipelineArenaSize(pipelineCase), devices);
+        ArgumentNullException.ThrowIfNull(pipelineCase);
+        Bytes = bytes;
+
+        // The devices are built here and registered with the allocator, so the stream drivers can DMA through them.
+        DmaDevice[] cameras = Enumerable.Range(0, pipelineCase.Streams).Select(s => Devices.Create(pipelineCase.Camera, $"camera{s}")).ToArray();
+        DmaDevice encoder = Devices.Create(pipelineCase.Encoder, "encoder");
+        _devices = [.. cameras, encoder];
+        _allocator = host.StartAllocator("p2-tell", LockedPortPipeline.PipelineArenaSize(pipelineCase), [], _devices);
         _drivers = Enumerable.Range(0, pipelineCase.Streams)
-            .Select(s => host.Spawn(Props.Create(() => new StreamDriver(_allocator, pipelineCase, s)), $"p2-stream{s}"))
+            .Select(s => host.Spawn(Props.Create(() => new StreamDriver(_allocator, pipelineCase, s, cameras[s], encoder, bytes)), $"p2-stream{s}"))
             .ToArray();
     }
 
-    public string Name => "Actors.Tell";
+    public FrameBytes Bytes { get; }
+
+    public string Name => Bytes == FrameBytes.Cookie ? "Actors.Tell" : "Actors.Tell.Msg";
 
     public async ValueTask<RoundSample> RunAsync(int framesPerStream)
     {
@@ -54,6 +71,10 @@ public sealed class TellPipeline : IFramePipelineDesign
         }
 
         await _host.StopAsync(_allocator).ConfigureAwait(false);
+        foreach (var d in _devices)
+        {
+            d.Dispose();
+        }
     }
 
     private sealed class StreamDriver : TellDriver
@@ -61,8 +82,11 @@ public sealed class TellPipeline : IFramePipelineDesign
         private readonly IActorRef _allocator;
         private readonly PipelineCase _case;
         private readonly int _stream;
-        private readonly string _camera;
+        private readonly IDmaDevice _camera;
+        private readonly IDmaDevice _encoder;
+        private readonly FrameBytes _bytes;
         private readonly byte[] _source;
+        private readonly byte[] _sink;
         private int _frameNo;
         private int _ops;
         private int _left;
@@ -75,13 +99,16 @@ public sealed class TellPipeline : IFramePipelineDesign
         private IActorRef _importer = ActorRefs.Nobody;
         private long _stamp;
 
-        public StreamDriver(IActorRef allocator, PipelineCase pipelineCase, int stream)
+        public StreamDriver(IActorRef allocator, PipelineCase pipelineCase, int stream, IDmaDevice camera, IDmaDevice encoder, FrameBytes bytes)
         {
             _allocator = allocator;
             _case = pipelineCase;
             _stream = stream;
-            _camera = $"camera{stream}";
+            _camera = camera;
+            _encoder = encoder;
+            _bytes = bytes;
             _source = FrameData.NewSource(stream, pipelineCase.FrameSize);
+            _sink = new byte[pipelineCase.FrameSize];
         }
 
         protected override void OnStart(int ops)
@@ -91,6 +118,9 @@ public sealed class TellPipeline : IFramePipelineDesign
             _start = Stopwatch.GetTimestamp();
             NextFrame();
         }
+
+        private static ReadOnlySpan<DmaSegment> Segments(SgTableInfo table) =>
+            table.Segments is DmaSegment[] a ? a : table.Segments.ToArray();
 
         private void NextFrame()
         {
@@ -102,15 +132,27 @@ public sealed class TellPipeline : IFramePipelineDesign
 
             _frameStart = Stopwatch.GetTimestamp();
             _stamp = FrameData.StampOf(_stream, _frameNo++);
-            Send(_allocator, new Allocate(_case.FrameSize, DmaDirection.FromDevice, _camera, Self), r =>
+            FrameData.Stamp(_source, _stamp);
+            Send(_allocator, new Allocate(_case.FrameSize, DmaDirection.FromDevice, _camera.Name, Self), r =>
             {
                 _buffer = As<BufferCreated>(r).Buffer;
-                Send(_buffer, Prepare.Instance, _ =>
+                if (_bytes == FrameBytes.Cookie)
                 {
-                    // The camera DMA-writes the frame through the buffer's own mapping.
-                    FrameData.Stamp(_source, _stamp);
-                    Send(_buffer, new DmaWrite(0, _source), _ => Send(_buffer, Finish.Instance, _ => Export()));
-                });
+                    // vb2's cookie: the mapped table the camera driver programs into its DMA engine.
+                    Send(_buffer, GetCookie.Instance, c =>
+                    {
+                        SgTableInfo table = As<Cookie>(c).Table;
+                        Send(_buffer, Prepare.Instance, _ =>
+                        {
+                            FrameData.DeviceWrite(_camera, Segments(table), _source);
+                            Send(_buffer, Finish.Instance, _ => Export());
+                        });
+                    });
+                }
+                else
+                {
+                    Send(_buffer, Prepare.Instance, _ => Send(_buffer, new DmaWrite(0, _source), _ => Send(_buffer, Finish.Instance, _ => Export())));
+                }
             });
         }
 
@@ -118,7 +160,7 @@ public sealed class TellPipeline : IFramePipelineDesign
             Send(_buffer, new ExportDmaBuf(Self), r =>
             {
                 IActorRef dmabuf = As<Exported>(r).DmaBuf;
-                Send(_allocator, new AttachDmaBuf(dmabuf, _case.FrameSize, DmaDirection.ToDevice, "encoder", Self), r2 =>
+                Send(_allocator, new AttachDmaBuf(dmabuf, _case.FrameSize, DmaDirection.ToDevice, _encoder.Name, Self), r2 =>
                 {
                     _importer = As<Imported>(r2).Importer;
 
@@ -128,14 +170,26 @@ public sealed class TellPipeline : IFramePipelineDesign
             });
 
         private void Encode() =>
-            Send(_importer, Pin.Instance, _ =>
-                Send(_importer, new DmaRead(0, checked((int)_case.FrameSize)), r =>
+            Send(_importer, Pin.Instance, p =>
+            {
+                if (_bytes == FrameBytes.Cookie)
                 {
-                    FrameData.Check(As<BytesRead>(r).Data, _stamp, $"Actors.Tell stream {_stream}");
-                    Send(_importer, Unpin.Instance, _ =>
-                        Send(_importer, Detach.Instance, _ =>
-                            Send(_buffer, new Put(Self), _ => FrameDone())));
-                }));
+                    FrameData.DeviceRead(_encoder, Segments(As<Pinned>(p).Table), _sink);
+                    Encoded(_sink);
+                }
+                else
+                {
+                    Send(_importer, new DmaRead(0, checked((int)_case.FrameSize)), r => Encoded(As<BytesRead>(r).Data));
+                }
+            });
+
+        private void Encoded(byte[] frame)
+        {
+            FrameData.Check(frame, _stamp, $"actors stream {_stream}");
+            Send(_importer, Unpin.Instance, _ =>
+                Send(_importer, Detach.Instance, _ =>
+                    Send(_buffer, new Put(Self), _ => FrameDone())));
+        }
 
         private void FrameDone()
         {

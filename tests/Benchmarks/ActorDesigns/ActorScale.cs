@@ -28,6 +28,27 @@ public sealed class TellScale : IScaleDesign
 
     public string Name => "Actors.Tell";
 
+    public async ValueTask PrepareAsync()
+    {
+        for (int pass = 0; pass < 2; pass++)
+        {
+            AllocatorStats stats = await _host.Ask<AllocatorStats>(_allocator, GetStats.Instance).ConfigureAwait(false);
+            long blocks = stats.FreePages * stats.PageSize / IScaleDesign.ArenaBlock;
+            var all = new List<IActorRef>();
+            for (long i = 0; i < blocks; i++)
+            {
+                all.Add((await _host.Ask<BufferCreated>(_allocator, new Allocate(IScaleDesign.ArenaBlock, DmaDirection.Bidirectional, "p5", _client)).ConfigureAwait(false)).Buffer);
+            }
+
+            foreach (var b in all)
+            {
+                await _host.Ask<RefDropped>(b, new Put(_client)).ConfigureAwait(false);
+            }
+
+            await WaitForNoBuffersAsync().ConfigureAwait(false);
+        }
+    }
+
     public async ValueTask CreateAsync(int count)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -41,7 +62,12 @@ public sealed class TellScale : IScaleDesign
         _client.Tell(new Client.Destroy(done));
         await done.Task.ConfigureAwait(false);
 
-        // A buffer answers the last Put, then stops; wait until every one has.
+        await WaitForNoBuffersAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A buffer answers the last Put, then stops (and its pages go home); waits until every one has.</summary>
+    private async Task WaitForNoBuffersAsync()
+    {
         while ((await _host.Ask<AllocatorStats>(_allocator, GetStats.Instance).ConfigureAwait(false)).LiveBuffers > 0)
         {
             await Task.Delay(2).ConfigureAwait(false);

@@ -39,10 +39,23 @@ public static class FrameData
     /// <summary>The device writes <paramref name="source"/> at the DMA segments of a mapped table, in order.</summary>
     public static void DeviceWrite(IDmaDevice device, SgTable mapped, ReadOnlySpan<byte> source)
     {
-        ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(mapped);
+        DeviceWrite(device, mapped.Dma, source);
+    }
+
+    /// <summary>The device reads <paramref name="destination"/> from the DMA segments of a mapped table, in order.</summary>
+    public static void DeviceRead(IDmaDevice device, SgTable mapped, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(mapped);
+        DeviceRead(device, mapped.Dma, destination);
+    }
+
+    /// <summary>The device writes <paramref name="source"/> at <paramref name="segments"/> (a cookie, a pinned table), in order.</summary>
+    public static void DeviceWrite(IDmaDevice device, ReadOnlySpan<DmaSegment> segments, ReadOnlySpan<byte> source)
+    {
+        ArgumentNullException.ThrowIfNull(device);
         int done = 0;
-        foreach (DmaSegment seg in mapped.Dma)
+        foreach (DmaSegment seg in segments)
         {
             if (done == source.Length)
             {
@@ -55,13 +68,12 @@ public static class FrameData
         }
     }
 
-    /// <summary>The device reads <paramref name="destination"/> from the DMA segments of a mapped table, in order.</summary>
-    public static void DeviceRead(IDmaDevice device, SgTable mapped, Span<byte> destination)
+    /// <summary>The device reads <paramref name="destination"/> from <paramref name="segments"/>, in order.</summary>
+    public static void DeviceRead(IDmaDevice device, ReadOnlySpan<DmaSegment> segments, Span<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(device);
-        ArgumentNullException.ThrowIfNull(mapped);
         int done = 0;
-        foreach (DmaSegment seg in mapped.Dma)
+        foreach (DmaSegment seg in segments)
         {
             if (done == destination.Length)
             {

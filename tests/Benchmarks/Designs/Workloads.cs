@@ -61,7 +61,17 @@ public sealed record CachedMapCase(int Clients, long BufferSize = 64 * 1024, Dma
 /// <summary>P5: many live buffers at once.</summary>
 public interface IScaleDesign : IAsyncDisposable
 {
+    /// <summary>4 MiB: the largest buddy block (max order 10), the unit in which <see cref="PrepareAsync"/> walks the arena.</summary>
+    public const long ArenaBlock = 4L << 20;
+
     string Name { get; }
+
+    /// <summary>
+    /// Brings the arena to steady state before anything is measured: hands out every page twice, in
+    /// <see cref="ArenaBlock"/> buffers. The arena marks a page dirty on its first handout and clears it on
+    /// the next, and that first clear also page-faults it in; a long-running node is past both.
+    /// </summary>
+    ValueTask PrepareAsync();
 
     /// <summary>Creates <paramref name="count"/> live buffers of the case's size and keeps them.</summary>
     ValueTask CreateAsync(int count);

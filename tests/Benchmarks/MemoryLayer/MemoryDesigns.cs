@@ -66,6 +66,22 @@ public sealed class MemoryScale : IScaleDesign
         return ((bytes + (bytes / 8) + (4L << 20)) >> 22) << 22;
     }
 
+    public ValueTask PrepareAsync()
+    {
+        for (int pass = 0; pass < 2; pass++)
+        {
+            var all = new List<SgBuffer>();
+            while (_arena.FreePageCount * _arena.PageSize >= IScaleDesign.ArenaBlock)
+            {
+                all.Add(SgBuffer.Allocate(_arena, _device, IScaleDesign.ArenaBlock, DmaDirection.Bidirectional, "warm"));
+            }
+
+            all.ForEach(b => b.Put());
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask CreateAsync(int count)
     {
         _live.Capacity = Math.Max(_live.Capacity, _live.Count + count);

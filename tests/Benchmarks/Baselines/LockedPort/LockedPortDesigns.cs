@@ -209,6 +209,22 @@ public sealed class LockedPortScale : IScaleDesign
 
     public string Name => "LockedPort";
 
+    public ValueTask PrepareAsync()
+    {
+        for (int pass = 0; pass < 2; pass++)
+        {
+            var all = new List<LockedBuffer>();
+            while (_zone.FreePageCount * _zone.Arena.PageSize >= IScaleDesign.ArenaBlock)
+            {
+                all.Add(LockedBuffer.Alloc(_zone, _device, IScaleDesign.ArenaBlock, DmaDirection.Bidirectional, "warm"));
+            }
+
+            all.ForEach(b => b.Put());
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
     public ValueTask CreateAsync(int count)
     {
         _live.Capacity = Math.Max(_live.Capacity, _live.Count + count);

@@ -8,10 +8,21 @@ using DmaSg.Memory.Dma;
 
 namespace DmaSg.Benchmarks.ActorDesigns;
 
+/// <summary>Which actor a P3 client pins through.</summary>
+public enum MapLevel
+{
+    /// <summary>Its importer (vb2 map_dmabuf/unmap_dmabuf): client -> importer -> attachment and back.</summary>
+    Importer,
+
+    /// <summary>Its attachment directly (dma_buf_map/unmap_attachment): client -> attachment and back.</summary>
+    Attachment,
+}
+
 /// <summary>
 /// P3 through the Tell protocol: one exported buffer; each client is an actor owning an importer (its own
 /// attachment actor, its own device), pinned once so the direction is cached; a run is Pin then Unpin,
-/// one pair at a time per client, all clients at once.
+/// one pair at a time per client, all clients at once. With <see cref="MapLevel.Attachment"/> the clients
+/// own bare attachments and send MapAttachment/UnmapAttachment (the dma-buf level, one hop less).
 /// </summary>
 public sealed class TellCachedMap : ICachedMapDesign
 {
@@ -34,9 +45,9 @@ public sealed class TellCachedMap : ICachedMapDesign
         _dmabuf = dmabuf;
     }
 
-    public string Name => "Actors.Tell";
+    public string Name { get; private init; } = "Actors.Tell";
 
-    public static async Task<TellCachedMap> CreateAsync(ActorHost host, CachedMapCase mapCase)
+    public static async Task<TellCachedMap> CreateAsync(ActorHost host, CachedMapCase mapCase, MapLevel level = MapLevel.Importer)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(mapCase);
@@ -53,18 +64,32 @@ public sealed class TellCachedMap : ICachedMapDesign
         var importers = new IActorRef[mapCase.Clients];
         for (int i = 0; i < clients.Length; i++)
         {
-            var client = host.Spawn(Props.Create(() => new Client()), $"p3-client{i}");
+            var client = host.Spawn(Props.Create(() => new Client(level, mapCase.Direction)), $"p3-client{i}");
+            IActorRef target;
+            if (level == MapLevel.Importer)
+            {
+                // The client holds its importer: if it died, the importer would detach.
+                Imported imp = await host.Ask<Imported>(allocator, new AttachDmaBuf(e.DmaBuf, mapCase.BufferSize, mapCase.Direction, $"client{i}", client)).ConfigureAwait(false);
+                await host.Ask<Pinned>(imp.Importer, Pin.Instance).ConfigureAwait(false);
+                await host.Ask<Done>(imp.Importer, Unpin.Instance).ConfigureAwait(false);
+                target = imp.Importer;
+            }
+            else
+            {
+                AttachmentCreated a = await host.Ask<AttachmentCreated>(e.DmaBuf, new Attach($"client{i}", mapCase.BufferSize, client)).ConfigureAwait(false);
+                await host.Ask<AttachmentMapped>(a.Attachment, new MapAttachment(mapCase.Direction)).ConfigureAwait(false);
+                target = a.Attachment;
+            }
 
-            // The client holds its importer: if it died, the importer would detach.
-            Imported imp = await host.Ask<Imported>(allocator, new AttachDmaBuf(e.DmaBuf, mapCase.BufferSize, mapCase.Direction, $"client{i}", client)).ConfigureAwait(false);
-            await host.Ask<Pinned>(imp.Importer, Pin.Instance).ConfigureAwait(false);
-            await host.Ask<Done>(imp.Importer, Unpin.Instance).ConfigureAwait(false);
-            client.Tell(new Client.Use(imp.Importer));
+            client.Tell(new Client.Use(target));
             clients[i] = client;
-            importers[i] = imp.Importer;
+            importers[i] = target;
         }
 
-        return new TellCachedMap(host, allocator, holder, clients, importers, b.Buffer, e.DmaBuf);
+        return new TellCachedMap(host, allocator, holder, clients, importers, b.Buffer, e.DmaBuf)
+        {
+            Name = level == MapLevel.Importer ? "Actors.Tell" : "Actors.Tell.Attach",
+        };
     }
 
     public async ValueTask<RoundSample> RunAsync(int opsPerClient)
@@ -77,7 +102,7 @@ public sealed class TellCachedMap : ICachedMapDesign
 
     public async ValueTask DisposeAsync()
     {
-        // Give everything back in order (detach, close the dmabuf, put the buffer), then stop the actors.
+        // Give everything back in order (detach importers or attachments, close the dmabuf, put the buffer), then stop the actors.
         foreach (var imp in _importers)
         {
             await _host.Ask<Done>(imp, Detach.Instance).ConfigureAwait(false);
@@ -96,23 +121,32 @@ public sealed class TellCachedMap : ICachedMapDesign
 
     private sealed class Client : TellDriver
     {
-        private readonly Action<IDmaSgReply> _onPinned;
-        private readonly Action<IDmaSgReply> _onUnpinned;
-        private IActorRef _importer = ActorRefs.Nobody;
+        private readonly Action<IDmaSgReply> _onMapped;
+        private readonly Action<IDmaSgReply> _onUnmapped;
+        private readonly IDmaSgRequest _map;
+        private readonly IDmaSgRequest _unmap;
+        private IActorRef _target = ActorRefs.Nobody;
         private LatencyRecorder _latency = new(1, 1);
         private int _ops;
         private int _done;
         private long _start;
         private long _opStart;
 
-        public Client()
+        public Client(MapLevel level, DmaDirection direction)
         {
-            _onPinned = r =>
+            (_map, _unmap) = level == MapLevel.Importer
+                ? ((IDmaSgRequest)Pin.Instance, (IDmaSgRequest)Unpin.Instance)
+                : (new MapAttachment(direction), new UnmapAttachment(direction));
+            _onMapped = r =>
             {
-                As<Pinned>(r);
-                Send(_importer, Unpin.Instance, _onUnpinned!);
+                if (r is not (Pinned or AttachmentMapped { Cached: true }))
+                {
+                    throw new InvalidOperationException($"expected a cached mapping, got {r}");
+                }
+
+                Send(_target, _unmap, _onUnmapped!);
             };
-            _onUnpinned = r =>
+            _onUnmapped = r =>
             {
                 As<Done>(r);
                 if (_latency.Wants(_done))
@@ -129,7 +163,7 @@ public sealed class TellCachedMap : ICachedMapDesign
         {
             if (message is Use use)
             {
-                _importer = use.Importer;
+                _target = use.Target;
                 return;
             }
 
@@ -154,9 +188,9 @@ public sealed class TellCachedMap : ICachedMapDesign
             }
 
             _opStart = Stopwatch.GetTimestamp();
-            Send(_importer, Pin.Instance, _onPinned);
+            Send(_target, _map, _onMapped);
         }
 
-        public sealed record Use(IActorRef Importer);
+        public sealed record Use(IActorRef Target);
     }
 }

@@ -42,6 +42,7 @@ public sealed class DesignCatalog
         catalog.Pipeline.Add(async (ctx, c) => new TellPipeline(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c, FrameBytes.Cookie));
         catalog.Pipeline.Add(async (ctx, c) => new TellPipeline(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c, FrameBytes.Messages));
         catalog.CachedMap.Add(async (ctx, c) => await TellCachedMap.CreateAsync(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c).ConfigureAwait(false));
+        catalog.CachedMap.Add(async (ctx, c) => await TellCachedMap.CreateAsync(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c, MapLevel.Attachment).ConfigureAwait(false));
         catalog.Scale.Add(async (ctx, c) => new TellScale(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c));
         return catalog;
     }

@@ -43,6 +43,8 @@ public static class P2FramePipeline
                         {
                             ["p50Micros"] = Stats.Percentile(lat, 50),
                             ["p99Micros"] = Stats.Percentile(lat, 99),
+                            ["p999Micros"] = Stats.Percentile(lat, 99.9),
+                            ["maxMicros"] = lat.Length == 0 ? double.NaN : lat[^1],
                             ["frameBytes"] = c.FrameSize,
                         },
                         r.Rounds.Select(x => x.OpsPerSecond).ToArray()));

@@ -44,6 +44,8 @@ public static class P3CachedMap
                         {
                             ["p50Micros"] = Stats.Percentile(lat, 50),
                             ["p99Micros"] = Stats.Percentile(lat, 99),
+                            ["p999Micros"] = Stats.Percentile(lat, 99.9),
+                            ["maxMicros"] = lat.Length == 0 ? double.NaN : lat[^1],
                         },
                         r.Rounds.Select(x => x.OpsPerSecond).ToArray()));
                 }

@@ -19,6 +19,7 @@ public sealed partial class AllocatorActor : DmaSgActor
     private readonly PageArena _arena;
     private readonly Dictionary<IActorRef, BufferRecord> _buffers = [];
     private readonly Dictionary<IActorRef, long> _importers = [];
+    private Metrics.DmaSgMetrics? _metrics;
 
     private AllocatorActor(DmaSgRuntime runtime)
         : base(runtime)
@@ -62,12 +63,15 @@ public sealed partial class AllocatorActor : DmaSgActor
             Runtime.Devices.Add(device, ModelOf(device), owned: false);
         }
 
+        _metrics = new Metrics.DmaSgMetrics(Runtime, _arena.TotalPages, $"{Context.System.Name}{Self.Path.ToStringWithoutAddress()}#{Self.Path.Uid}");
         Log.Info("dmasg allocator up: {0} pages of {1} bytes, max order {2}, devices [{3}]", _arena.TotalPages, _arena.PageSize,
             _arena.MaxOrder, string.Join(", ", Runtime.Devices.All.Select(d => $"{d.Device.Name}:{d.Model}")));
     }
 
     protected override void PostStop()
     {
+        _metrics?.Dispose();
+
         // Children (buffers, importers) stopped before this runs and unmapped their DMA mappings in their PostStop.
         foreach (DeviceEntry entry in Runtime.Devices.All.Where(d => d.Owned))
         {

@@ -31,6 +31,11 @@ public static class BenchRunner
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         output.WriteLine($"DmaSg bench ({(options.Quick ? "quick" : "full")}) on {machine}");
+        if (machine.TieredJit && options.Quick)
+        {
+            output.WriteLine("note: tiered JIT is on, so early quick rounds may run tier-0 code; DOTNET_TieredCompilation=0 gives steadier figures");
+        }
+
         var rows = new List<BenchRow>();
         var failures = new List<string>();
         await using (var context = new BenchContext(options, catalog, output))

@@ -32,8 +32,11 @@ public sealed class ActorHost : IAsyncDisposable
     public static ValueTask<ActorHost> SharedAsync(BenchContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.SharedAsync("akka", () => ValueTask.FromResult(new ActorHost()));
+        return context.SharedAsync("akka", () => ValueTask.FromResult(Create()));
     }
+
+    /// <summary>A host of one's own (BenchmarkDotNet classes); dispose it to terminate the system.</summary>
+    public static ActorHost Create() => new();
 
     /// <summary>
     /// An allocator for a benchmark: no DMA-API checker (the other designs run without one too), devices as given.

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using DmaSg.Benchmarks.ActorDesigns;
 using DmaSg.Benchmarks.Baselines.Limit;
 using DmaSg.Benchmarks.Baselines.LockedPort;
 using DmaSg.Benchmarks.Baselines.Raw;
@@ -10,12 +11,17 @@ namespace DmaSg.Benchmarks.Bdn;
 /// <summary>P1 under BenchmarkDotNet: one alloc+zero+free per invocation, Limit as the baseline.</summary>
 public class P1AllocZeroFreeBenchmarks
 {
+    private ActorHost _actors = null!;
+    private FacadeHost _facade = null!;
     private IAllocFreeDesign _limit = null!;
     private IAllocFreeDesign _aligned = null!;
     private IAllocFreeDesign _pool = null!;
     private IAllocFreeDesign _memory = null!;
     private IAllocFreeDesign _pages = null!;
     private IAllocFreeDesign _locked = null!;
+    private IAllocFreeDesign _tell = null!;
+    private IAllocFreeDesign _ask = null!;
+    private IAllocFreeDesign _facadeDesign = null!;
 
     [Params(4096L, 64L * 1024, PipelineCase.Nv12_1080p, 32L << 20)]
     public long Size { get; set; }
@@ -23,21 +29,29 @@ public class P1AllocZeroFreeBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        _actors = ActorHost.Create();
+        _facade = FacadeHost.Create();
         _limit = new WarmClear(Size);
         _aligned = new RawAlignedAlloc();
         _pool = new RawArrayPool();
         _memory = new MemoryAllocFree();
         _pages = new MemoryPagesAllocFree();
         _locked = new LockedPortAllocFree();
+        _tell = new TellAllocFree(_actors, new AllocFreeCase(Size, ""));
+        _ask = new AskAllocFree(_actors);
+        _facadeDesign = new FacadeAllocFree(_facade);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        foreach (var d in new[] { _limit, _aligned, _pool, _memory, _pages, _locked })
+        foreach (var d in new[] { _limit, _aligned, _pool, _memory, _pages, _locked, _tell, _ask, _facadeDesign })
         {
             Sync.Wait(d.DisposeAsync());
         }
+
+        Sync.Wait(_facade.DisposeAsync());
+        Sync.Wait(_actors.DisposeAsync());
     }
 
     [Benchmark(Baseline = true)]
@@ -57,4 +71,13 @@ public class P1AllocZeroFreeBenchmarks
 
     [Benchmark]
     public void LockedPort() => Sync.Wait(_locked.RunAsync(Size, 1));
+
+    [Benchmark]
+    public void ActorsTell() => Sync.Wait(_tell.RunAsync(Size, 1));
+
+    [Benchmark]
+    public void ActorsAsk() => Sync.Wait(_ask.RunAsync(Size, 1));
+
+    [Benchmark]
+    public void ActorsFacade() => Sync.Wait(_facadeDesign.RunAsync(Size, 1));
 }

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using DmaSg.Benchmarks.ActorDesigns;
 using DmaSg.Benchmarks.Baselines.LockedPort;
 using DmaSg.Benchmarks.Designs;
 using DmaSg.Benchmarks.MemoryLayer;
@@ -17,12 +18,20 @@ public class P5ScaleBenchmarks
     private static readonly ScaleCase Case = new();
     private IScaleDesign _memory = null!;
     private IScaleDesign _locked = null!;
+    private ActorHost _actors = null!;
+    private IScaleDesign _tell = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _memory = new MemoryScale(Case);
         _locked = new LockedPortScale(Case);
+        _actors = ActorHost.Create();
+        _tell = new TellScale(_actors, Case);
+        foreach (var d in new[] { _memory, _locked, _tell })
+        {
+            Sync.Wait(d.PrepareAsync());
+        }
     }
 
     [GlobalCleanup]
@@ -30,6 +39,8 @@ public class P5ScaleBenchmarks
     {
         Sync.Wait(_memory.DisposeAsync());
         Sync.Wait(_locked.DisposeAsync());
+        Sync.Wait(_tell.DisposeAsync());
+        Sync.Wait(_actors.DisposeAsync());
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = 100_000)]
@@ -37,6 +48,9 @@ public class P5ScaleBenchmarks
 
     [Benchmark(OperationsPerInvoke = 100_000)]
     public void LockedPort() => CreateDestroy(_locked);
+
+    [Benchmark(OperationsPerInvoke = 100_000)]
+    public void ActorsTell() => CreateDestroy(_tell);
 
     private static void CreateDestroy(IScaleDesign design)
     {

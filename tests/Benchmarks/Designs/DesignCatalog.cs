@@ -39,6 +39,7 @@ public sealed class DesignCatalog
         // The actors (DmaSg.Actors), all in one shared ActorSystem.
         catalog.AllocFree.Add(async (ctx, c) => new TellAllocFree(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c));
         catalog.AllocFree.Add(async (ctx, _) => new AskAllocFree(await ActorHost.SharedAsync(ctx).ConfigureAwait(false)));
+        catalog.AllocFree.Add(async (ctx, _) => new FacadeAllocFree(await FacadeHost.SharedAsync(ctx).ConfigureAwait(false)));
         catalog.Pipeline.Add(async (ctx, c) => new TellPipeline(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c, FrameBytes.Cookie));
         catalog.Pipeline.Add(async (ctx, c) => new TellPipeline(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c, FrameBytes.Messages));
         catalog.CachedMap.Add(async (ctx, c) => await TellCachedMap.CreateAsync(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c).ConfigureAwait(false));

@@ -16,7 +16,15 @@ public sealed record BenchOptions(bool Quick, string JsonPath, IReadOnlySet<stri
 
     public RoundPlan Plan => Rounds is int r ? BasePlan with { Rounds = r } : BasePlan;
 
-    private RoundPlan BasePlan => Quick ? RoundPlan.Quick : RoundPlan.Full;
+    /// <summary>Without tiered compilation there is no tier-up to wait for: the first case warms up like the others (twice as long).</summary>
+    private RoundPlan BasePlan
+    {
+        get
+        {
+            RoundPlan plan = Quick ? RoundPlan.Quick : RoundPlan.Full;
+            return MachineInfo.TieredJitEnabled() ? plan : plan with { JitWarmup = plan.Warmup * 2 };
+        }
+    }
 
     public bool Runs(string workload) => Only.Count == 0 || Only.Contains(workload);
 

@@ -41,23 +41,33 @@ public static class AlternatingRounds
         return results;
     }
 
-    /// <summary>Doubles the operation count until a run lasts the warmup time; returns the count for one round.</summary>
+    /// <summary>
+    /// Warms a subject up and returns the operation count for one round. The count doubles until one run
+    /// lasts a quarter of the warmup, and it goes on until the warmup time is spent; the per-operation time
+    /// comes from the last run, never the first (whose first call pays for JIT and lazy set-up).
+    /// </summary>
     private static async Task<int> CalibrateAsync(IRoundSubject subject, RoundPlan plan, TimeSpan warmup)
     {
         int ops = 1;
         long warmupTicks = (long)(warmup.TotalSeconds * Stopwatch.Frequency);
         long spent = 0;
+        int runs = 0;
         RoundSample last;
         while (true)
         {
             last = await subject.RunRoundAsync(ops).ConfigureAwait(false);
             spent += last.ElapsedTicks;
-            if (spent >= warmupTicks || ops >= plan.MaxOps)
+            runs++;
+            bool longEnough = last.ElapsedTicks * 4 >= warmupTicks || ops >= plan.MaxOps;
+            if (runs >= 2 && spent >= warmupTicks && longEnough)
             {
                 break;
             }
 
-            ops = (int)Math.Min((long)ops * 2, plan.MaxOps);
+            if (!longEnough)
+            {
+                ops = (int)Math.Min((long)ops * 2, plan.MaxOps);
+            }
         }
 
         double perOp = last.Seconds / Math.Max(last.Ops, 1);

@@ -12,7 +12,12 @@ namespace DmaSg.Benchmarks;
 /// </summary>
 public static class BenchRunner
 {
-    public static Task<int> RunAsync(string[] args, TextWriter output) => RunAsync(args, output, DesignCatalog.Default());
+    public static Task<int> RunAsync(string[] args, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        bool quick = args.Contains("--quick") || args.Contains("-q");
+        return RunAsync(args, output, DesignCatalog.Default(quick));
+    }
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, DesignCatalog catalog)
     {

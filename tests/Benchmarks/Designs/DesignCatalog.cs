@@ -27,8 +27,8 @@ public sealed class DesignCatalog
     /// <summary>P5 contenders.</summary>
     public List<DesignFactory<ScaleCase, IScaleDesign>> Scale { get; } = [];
 
-    /// <summary>Everything this assembly knows how to measure.</summary>
-    public static DesignCatalog Default()
+    /// <summary>Everything this assembly knows how to measure; the quick mode leaves out Actors.Tell.Msg (10+ ms a frame).</summary>
+    public static DesignCatalog Default(bool quick = false)
     {
         var catalog = new DesignCatalog();
         catalog.AllocFree.Add((_, _) => ValueTask.FromResult<IAllocFreeDesign>(new MemoryAllocFree()));
@@ -41,7 +41,11 @@ public sealed class DesignCatalog
         catalog.AllocFree.Add(async (ctx, _) => new AskAllocFree(await ActorHost.SharedAsync(ctx).ConfigureAwait(false)));
         catalog.AllocFree.Add(async (ctx, _) => new FacadeAllocFree(await FacadeHost.SharedAsync(ctx).ConfigureAwait(false)));
         catalog.Pipeline.Add(async (ctx, c) => new TellPipeline(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c, FrameBytes.Cookie));
-        catalog.Pipeline.Add(async (ctx, c) => new TellPipeline(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c, FrameBytes.Messages));
+        if (!quick)
+        {
+            catalog.Pipeline.Add(async (ctx, c) => new TellPipeline(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c, FrameBytes.Messages));
+        }
+
         catalog.CachedMap.Add(async (ctx, c) => await TellCachedMap.CreateAsync(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c).ConfigureAwait(false));
         catalog.CachedMap.Add(async (ctx, c) => await TellCachedMap.CreateAsync(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c, MapLevel.Attachment).ConfigureAwait(false));
         catalog.Scale.Add(async (ctx, c) => new TellScale(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c));

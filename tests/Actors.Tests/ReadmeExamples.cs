@@ -115,13 +115,55 @@ public partial class ReadmeExamples
     }
 
     [Fact]
+    public async Task A_camera_pool_and_a_client_quota()
+    {
+        using var system = ActorSystem.Create("pooled", """
+            dmasg.arena-size = 64 MiB
+            dmasg.devices.camera.model = bounce
+            """);
+        byte[] frame = new byte[640 * 480 * 2];
+
+        // README:begin pools
+        var dmasg = BufferManager.Get(system);
+
+        // A camera's pool: 4 frames made up front, at most 8. A frame given back is lent again as it is:
+        // no second zeroing per frame (set dmasg.pools.zero-on-recycle = on to have it cleared).
+        await using var pool = await dmasg.CreatePoolAsync(frame.Length, DmaDirection.FromDevice, "camera", minBuffers: 4, maxBuffers: 8);
+        for (int i = 0; i < 3; i++)
+        {
+            await using var lease = await pool.AcquireAsync();  // waits while all 8 are lent (dmasg.pools.when-empty)
+            await lease.PrepareAsync();
+            await lease.DmaWriteAsync(0, frame);
+            await lease.FinishAsync();
+        }                                                       // dispose = back to the pool, not freed
+
+        // Quotas: this client may hold 1024 pages (4 MiB); one page more answers QuotaExceeded.
+        await using var client = dmasg.CreateClient();
+        await client.SetQuotaAsync(1024);
+        HolderQuota quota = await client.GetQuotaAsync();
+        // README:end pools
+
+        PoolInfo info = await pool.InspectAsync();
+        Assert.Equal((4, 4L, 0), (info.Total, info.Allocations, info.Outstanding));
+        Assert.Equal((0L, 1024L), (quota.UsedPages, quota.LimitPages));
+        await using (await client.AllocateAsync(4 << 20))
+        {
+            var e = await Assert.ThrowsAsync<DmaSg.Memory.DmaSgException>(() => client.AllocateAsync(1));
+            Assert.Equal(DmaSg.Memory.DmaSgError.QuotaExceeded, e.Error);
+        }
+
+        await pool.DisposeAsync();
+        await system.Terminate();
+    }
+
+    [Fact]
     public void Every_example_has_matching_markers()
     {
         string source = File.ReadAllText(ThisFile());
         string[] begins = [.. Begin().Matches(source).Select(m => m.Groups[1].Value)];
         string[] ends = [.. End().Matches(source).Select(m => m.Groups[1].Value)];
 
-        Assert.Equal(["embed-plain", "embed-hosting", "facade"], begins);
+        Assert.Equal(["embed-plain", "embed-hosting", "facade", "pools"], begins);
         Assert.Equal(begins, ends);
     }
 

@@ -109,8 +109,8 @@ public partial class ReadmeExamples
         await encoder.DisposeAsync();
         await dmabuf.DisposeAsync();
         await buf.DisposeAsync();
-        var stats = await dmasg.GetStatsAsync();
-        Assert.Equal(stats.TotalPages, stats.FreePages);
+        // The dmabuf gives its buffer ref back by message after its own last ref went: wait for it, as AwaitAssert does.
+        await AllPagesFreeAsync(dmasg);
         await system.Terminate();
     }
 
@@ -184,6 +184,22 @@ public partial class ReadmeExamples
     // Indentation differs between the test method and the README's code block; words and order must not.
     private static string Normalize(string code) =>
         string.Join('\n', code.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
+
+    private static async Task AllPagesFreeAsync(BufferManager dmasg)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var stats = await dmasg.GetStatsAsync();
+            if (stats.FreePages == stats.TotalPages || DateTime.UtcNow > deadline)
+            {
+                Assert.Equal(stats.TotalPages, stats.FreePages);
+                return;
+            }
+
+            await Task.Delay(20);
+        }
+    }
 
     private static string ThisFile([CallerFilePath] string path = "") => path;
 

@@ -4,8 +4,12 @@ using DmaSg.Node.Demo;
 // The verbs, one line each: name, one-line summary, and what runs it (given the arguments after the verb).
 Verb[] verbs =
 [
-    new("demo", "allocate buffers of several sizes in a memfd page arena, fragment it, print free lists and sg segments",
-        Cli.NoArguments("demo", () => ArenaDemo.Run(Console.Out))),
+    new("demo", "camera -> encoder pipeline through the actors (export, attach, map, DMA), then 'pages leaked' from the stats",
+        PipelineDemo.RunAsync),
+    new("arena", "allocate buffers of several sizes in a memfd page arena, fragment it, print free lists and sg segments",
+        Cli.NoArguments("arena", () => ArenaDemo.Run(Console.Out))),
+    new("bench", "P1-P5 benchmarks, each design against its baseline, as a table of ratios plus JSON ([--quick] [--json PATH] [--only P1,P3])",
+        BenchVerb.RunAsync),
 ];
 
 return await Cli.RunAsync(verbs, args, Console.Out, Console.Error);

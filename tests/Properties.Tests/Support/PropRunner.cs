@@ -17,6 +17,13 @@ public static class PropRunner
     public static double Scale { get; } =
         double.TryParse(Environment.GetEnvironmentVariable("DMASG_PROPS_SCALE"), System.Globalization.CultureInfo.InvariantCulture, out double s) ? s : 1.0;
 
+    /// <summary>
+    /// Sequences start at this many calls: FsCheck grows the size from StartSize to EndSize over the run, and below
+    /// about four calls (allocate, export, attach, map) the interesting states are out of reach. Shrinking still
+    /// goes below it.
+    /// </summary>
+    public const int StartSize = 8;
+
     /// <summary>Cases to run for a property whose CI budget is <paramref name="ci"/>.</summary>
     public static int Budget(int ci) => Math.Max(1, (int)(ci * Scale));
 
@@ -35,6 +42,7 @@ public static class PropRunner
         Config config = Config.Quick
             .WithName(name)
             .WithMaxTest(size is null ? maxTest : 1)
+            .WithStartSize(Math.Min(StartSize, endSize))
             .WithEndSize(endSize)
             .WithQuietOnSuccess(true)
             .WithRunner(runner)
@@ -121,10 +129,9 @@ public static class PropRunner
             sb.AppendLine($"Failure: {label}");
         }
 
-        if (failed.Item4 is { } outcome && outcome.ToString() is { } text && text.Contains("Exception", StringComparison.Ordinal) &&
-            !text.Contains("Expected true, got false", StringComparison.Ordinal))
+        if (failed.Item4 is Outcome.Failed { Item: { } exception } && !exception.Message.Contains("Expected true, got false", StringComparison.Ordinal))
         {
-            sb.AppendLine($"Failure: {text}");
+            sb.AppendLine($"Failure: {exception.Message}");
         }
 
         sb.AppendLine("Shrunk counterexample:");

@@ -34,7 +34,7 @@ public static class Suite
 
     /// <summary>Section 1: every call answers as the model predicts and the settled state follows it.</summary>
     public static void Model(int cases, ITestOutputHelper? output, ulong? seed = null) =>
-        PropRunner.Check("model-based sequences", new DmaSgMachine().ToProperty(), cases, endSize: 40, output,
+        PropRunner.Check("model-based sequences", new DmaSgMachine().ToProperty(), cases, endSize: 36, output,
             DmaSgMachine.Render, DmaSgMachine.Replay, seed);
 
     /// <summary>Section 3: the machine with faults (kills, holder deaths, map and allocation failures) five times as often.</summary>

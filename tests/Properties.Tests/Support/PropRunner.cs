@@ -24,6 +24,9 @@ public static class PropRunner
     /// </summary>
     public const int StartSize = 8;
 
+    /// <summary>DMASG_PROPS_VERBOSE=1 adds a histogram of the replies each kind of call got (generator coverage).</summary>
+    public static bool Verbose { get; } = Environment.GetEnvironmentVariable("DMASG_PROPS_VERBOSE") == "1";
+
     /// <summary>Cases to run for a property whose CI budget is <paramref name="ci"/>.</summary>
     public static int Budget(int ci) => Math.Max(1, (int)(ci * Scale));
 
@@ -71,16 +74,12 @@ public static class PropRunner
 
         output?.WriteLine($"{name}: {runner.Tests} cases passed in {sw.Elapsed.TotalSeconds:F1} s ({how}); " +
             $"{CaseStats.Cases - cases0} systems ran {CaseStats.Ops - ops0} calls, longest sequence so far {CaseStats.Longest}, leaks {CaseStats.Leaks}");
-        output?.WriteLine($"observe {Sut.Sut.Observes} x {TimeSpan.FromTicks(Sut.Sut.ObserveTicks * TimeSpan.TicksPerSecond / Stopwatch.Frequency).TotalMilliseconds / Math.Max(1, Sut.Sut.Observes):F3} ms, retries {Sut.Sut.Retries}, start {Ms(Sut.Sut.StartTicks)} ms, stop {Ms(Sut.Sut.StopTicks)} ms, asks {Sut.Sut.AskCount} {Ms(Sut.Sut.AskTicks)} ms");
-        foreach (var kv in Sut.Driver.OpTimes.OrderByDescending(k => k.Value.Item2))
+        if (Verbose)
         {
-            output?.WriteLine($"  {kv.Key}: {kv.Value.Item1} x {Ms(kv.Value.Item2) * 1000.0 / kv.Value.Item1:F0} us");
+            // Which replies the calls got: a quick look at what the generators reach.
+            output?.WriteLine(string.Join(Environment.NewLine, Sut.Driver.OutcomeCounts.OrderBy(k => k.Key).Select(k => $"    {k.Key}: {k.Value}")));
         }
-
-        output?.WriteLine(string.Join(Environment.NewLine, Sut.Driver.OutcomeCounts.OrderBy(k => k.Key).Select(k => $"    {k.Key}: {k.Value}")));
     }
-
-    private static long Ms(long ticks) => ticks * 1000 / Stopwatch.Frequency;
 
     private static (Rnd Rnd, int? Size, string How) Seed(string name)
     {

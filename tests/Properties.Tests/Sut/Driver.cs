@@ -12,7 +12,7 @@ namespace DmaSg.Properties.Tests.Sut;
 /// </summary>
 public static class Driver
 {
-    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long, long)> OpTimes = new();
+    /// <summary>Replies by kind of call (see PropRunner.Verbose).</summary>
     public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> OutcomeCounts = new();
 
     /// <summary>
@@ -21,9 +21,7 @@ public static class Driver
     /// </summary>
     public static async Task<string?> Step(Sut sut, Op op, Outcome expected, World settled)
     {
-        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         Outcome actual = await op.Execute(sut).ConfigureAwait(false);
-        OpTimes.AddOrUpdate(op.GetType().Name, (1, System.Diagnostics.Stopwatch.GetTimestamp() - t0), (_, v) => (v.Item1 + 1, v.Item2 + System.Diagnostics.Stopwatch.GetTimestamp() - t0));
         OutcomeCounts.AddOrUpdate($"{op.GetType().Name} {actual.Text.Split('(')[0]}", 1, (_, v) => v + 1);
         sut.Model = settled;
         if (actual != expected)

@@ -107,11 +107,9 @@ public sealed partial class Sut : IAsyncDisposable
             _devices = new DeviceSet();
         }
 
-        long t0 = Stopwatch.GetTimestamp();
         var sut = new Sut(spec, _devices);
         sut.InitialStats = (AllocatorStats)await sut.Ask(sut.Allocator, GetStats.Instance).ConfigureAwait(false);
         sut.Model = World.Initial(spec.Pages, spec.Holders);
-        Interlocked.Add(ref StartTicks, Stopwatch.GetTimestamp() - t0);
         return sut;
     }
 
@@ -153,7 +151,6 @@ public sealed partial class Sut : IAsyncDisposable
     /// <summary>One protocol request and its one reply (UseAfterRelease when the target is dead).</summary>
     public async Task<IDmaSgReply> Ask(IActorRef target, IDmaSgRequest request)
     {
-        long t0 = Stopwatch.GetTimestamp();
         try
         {
             return await DmaSgAsk.Request(System, target, request, AskTimeout).ConfigureAwait(false);
@@ -161,11 +158,6 @@ public sealed partial class Sut : IAsyncDisposable
         catch (TimeoutException e)
         {
             return new DmaSgFailure(Memory.DmaSgError.Io, $"TIMEOUT: {e.Message}");
-        }
-        finally
-        {
-            Interlocked.Add(ref AskTicks, Stopwatch.GetTimestamp() - t0);
-            Interlocked.Increment(ref AskCount);
         }
     }
 
@@ -177,23 +169,7 @@ public sealed partial class Sut : IAsyncDisposable
     /// The real state in <see cref="World.View"/>'s words, read through GetStats and Inspect only. Actors the
     /// model does not know print by path, so a stray actor shows up as a line of its own.
     /// </summary>
-    public static long ObserveTicks, Observes, Retries, StartTicks, StopTicks, AskTicks, AskCount;
-
     public async Task<IReadOnlyList<string>> Observe()
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        try
-        {
-            return await ObserveCore().ConfigureAwait(false);
-        }
-        finally
-        {
-            Interlocked.Add(ref ObserveTicks, Stopwatch.GetTimestamp() - t0);
-            Interlocked.Increment(ref Observes);
-        }
-    }
-
-    private async Task<IReadOnlyList<string>> ObserveCore()
     {
         // One Inspect carries the allocator's stats too; the allocator never dies within a case, so a plain Ask will do.
         var inspection = await Allocator.Ask<DmaSgInspection>(Inspect.Instance, AskTimeout).ConfigureAwait(false);
@@ -273,7 +249,6 @@ public sealed partial class Sut : IAsyncDisposable
                 break;
             }
 
-            Interlocked.Increment(ref Retries);
             // Polling as AwaitAssert does: DeathWatch and PostStop run on other threads.
             // Two immediate retries first: an actor's PostStop usually finishes while one observation runs.
             await Task.Delay(delay <= 2 ? 0 : delay - 2).ConfigureAwait(false);
@@ -303,7 +278,6 @@ public sealed partial class Sut : IAsyncDisposable
         }
 
         _stopped = true;
-        long t0 = Stopwatch.GetTimestamp();
         foreach (IActorRef holder in _actors.Where(a => a.Key < World.FirstObjectTag).Select(a => a.Value))
         {
             System.Stop(holder);
@@ -314,7 +288,6 @@ public sealed partial class Sut : IAsyncDisposable
         if (CaseId % ProcCheckEvery != 0)
         {
             // Reading /proc costs more than a short case; PropRunner sweeps for every case's arena at the end.
-            Interlocked.Add(ref StopTicks, Stopwatch.GetTimestamp() - t0);
             return null;
         }
 
@@ -331,7 +304,6 @@ public sealed partial class Sut : IAsyncDisposable
             problems.Add($"{maps} mappings of {ArenaName} survive the allocator");
         }
 
-        Interlocked.Add(ref StopTicks, Stopwatch.GetTimestamp() - t0);
         return problems.Count == 0 ? null : string.Join(Environment.NewLine, problems);
     }
 

@@ -31,6 +31,12 @@ public abstract class Op
     /// </summary>
     public bool Pre(World w) => Uses.All(w.Exists) && !Creates.Any(w.Exists) && Holds(w);
 
+    /// <summary>
+    /// How the call appears to the linearizability checker: normally as itself, one atomic step; a call whose effects
+    /// happen at two moments (inside one reply) as several steps, the last of which gets the reply.
+    /// </summary>
+    public virtual IReadOnlyList<Op> LinearizationSteps => [this];
+
     /// <summary>The device this call would DMA-map on in <paramref name="w"/>, if it maps at all (where a map fault hits).</summary>
     public virtual string? MapsOn(World w) => null;
 

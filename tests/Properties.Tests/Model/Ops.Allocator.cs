@@ -294,25 +294,67 @@ public sealed class ArmMapFaultOp(string dev) : Op
 /// checker reports the mappings still pending. The report's ref count may still include attachments that have
 /// detached but not yet stopped (their device ref goes in PostStop).
 /// </summary>
+/// <remarks>
+/// The allocator takes the report after the checker's check, in a second Remove when the checker threw: a buffer
+/// released in between makes the report clean although the checker saw its mapping. So under races the call is two
+/// steps: unplug and check, then report.
+/// </remarks>
 public sealed class RemoveDeviceOp(string dev) : Op
 {
     public override string Call => $"RemoveDevice(\"{dev}\")";
 
+    public override IReadOnlyList<Op> LinearizationSteps => [new UnplugStep(dev), new ReportStep(dev)];
+
     protected override IEnumerable<(World, Outcome)> Model(World w)
     {
-        if (!w.Devs.TryGetValue(dev, out DevM? d))
+        if (!w.Devs.ContainsKey(dev))
         {
             return Fail(w, DmaSgError.InvalidArgument);
         }
 
-        int bufs = w.Bufs.Values.Count(b => !b.Released && b.Dev == dev);
-        int atts = w.Atts.Values.Count(a => a.Alive && a.Dev == dev);
-        int stopping = w.Atts.Values.Count(a => !a.Alive && a.Dev == dev && w.Pending.Contains(new DBufDropAtt(a.DBuf, a.Tag)));
-        int mappings = bufs + w.Atts.Values.Count(a => a.Alive && a.Dev == dev && a.Dir != DmaDirection.None);
-        World next = w.Set(d with { Removed = true, Violations = d.Violations + (mappings > 0 ? 1 : 0) });
-        return Enumerable.Range(0, stopping + 1).Select(extra => (next, Outcome.DeviceRemoved(bufs + atts + extra, mappings)));
+        return Report(Unplug(w, dev), dev);
     }
 
     protected override async Task<Outcome> Real(Sut.Sut sut) =>
         Outcome.Of(await sut.Ask(sut.Allocator, new RemoveDevice(dev)).ConfigureAwait(false));
+
+    /// <summary>The device refuses new work; the checker reports the mappings it still holds.</summary>
+    private static World Unplug(World w, string dev)
+    {
+        DevM d = w.Devs[dev];
+        int mappings = w.Bufs.Values.Count(b => !b.Released && b.Dev == dev) +
+            w.Atts.Values.Count(a => a.Alive && a.Dev == dev && a.Dir != DmaDirection.None);
+        return w.Set(d with { Removed = true, Violations = d.Violations + (mappings > 0 ? 1 : 0) });
+    }
+
+    private static IEnumerable<(World, Outcome)> Report(World w, string dev)
+    {
+        int bufs = w.Bufs.Values.Count(b => !b.Released && b.Dev == dev);
+        int atts = w.Atts.Values.Count(a => a.Alive && a.Dev == dev);
+        int stopping = w.Atts.Values.Count(a => !a.Alive && a.Dev == dev && w.Pending.Contains(new DBufDropAtt(a.DBuf, a.Tag)));
+        int mappings = bufs + w.Atts.Values.Count(a => a.Alive && a.Dev == dev && a.Dir != DmaDirection.None);
+        return Enumerable.Range(0, stopping + 1).Select(extra => (w, Outcome.DeviceRemoved(bufs + atts + extra, mappings)));
+    }
+
+    /// <summary>First step: unplug and check (answers nothing of its own).</summary>
+    private sealed class UnplugStep(string dev) : Op
+    {
+        public override string Call => $"(RemoveDevice(\"{dev}\") unplugs and checks)";
+
+        protected override IEnumerable<(World, Outcome)> Model(World w) =>
+            w.Devs.ContainsKey(dev) ? One(Unplug(w, dev), Outcome.Done) : One(w, Outcome.Done);
+
+        protected override Task<Outcome> Real(Sut.Sut sut) => throw new NotSupportedException("a step of RemoveDevice");
+    }
+
+    /// <summary>Second step: the report (the reply of the call).</summary>
+    private sealed class ReportStep(string dev) : Op
+    {
+        public override string Call => $"RemoveDevice(\"{dev}\")";
+
+        protected override IEnumerable<(World, Outcome)> Model(World w) =>
+            w.Devs.ContainsKey(dev) ? Report(w, dev) : Fail(w, DmaSgError.InvalidArgument);
+
+        protected override Task<Outcome> Real(Sut.Sut sut) => throw new NotSupportedException("a step of RemoveDevice");
+    }
 }

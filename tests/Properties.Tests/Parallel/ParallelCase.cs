@@ -222,11 +222,11 @@ public sealed record ParallelCase(SetupSpec Spec, IReadOnlyList<Op> Prefix, IRea
                 Outcome outcome = await op.Execute(sut).ConfigureAwait(false);
                 long returned = Stopwatch.GetTimestamp();
 
-                // A call with two moments is two steps inside the same interval; only the last carries the reply.
+                // A call with two moments is two steps inside the same interval; one of them carries the reply.
                 IReadOnlyList<Op> steps = op.LinearizationSteps;
                 for (int s = 0; s < steps.Count; s++)
                 {
-                    events.Add(new Event<Op, Outcome>(b, events.Count, steps[s], s == steps.Count - 1 ? outcome : Outcome.Done, invoked, returned));
+                    events.Add(new Event<Op, Outcome>(b, events.Count, steps[s], s == op.ReplyStep ? op.UnderRaces(outcome) : Outcome.Done, invoked, returned));
                 }
             }
 

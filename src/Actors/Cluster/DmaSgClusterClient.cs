@@ -1,5 +1,6 @@
 using Akka.Actor;
 using DmaSg.Actors.Facade;
+using DmaSg.Actors.Protocol;
 using DmaSg.Memory;
 using DmaSg.Memory.Dma;
 
@@ -69,6 +70,45 @@ public sealed class DmaSgClusterClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(dmabuf);
         DmaSgClient owner = await OwnerOf(dmabuf.DmaBuf).ConfigureAwait(false);
         return await owner.ImportAsync(dmabuf, size ?? dmabuf.Size, direction, device).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// dma_buf_get for a dmabuf that another node exported (its actor ref came by message, like an fd passed over
+    /// a socket): takes a ref of this client's own on it. Dispose the handle to drop it.
+    /// </summary>
+    public async Task<DmaBufHandle> GetDmaBufAsync(IActorRef dmabuf)
+    {
+        ArgumentNullException.ThrowIfNull(dmabuf);
+        DmaSgClient owner = await OwnerOf(dmabuf).ConfigureAwait(false);
+        await owner.Ask<RefTaken>(dmabuf, new AddRef(Holder)).ConfigureAwait(false);
+        try
+        {
+            DmaBufInfo info = await owner.Ask<DmaBufInfo>(dmabuf, Inspect.Instance).ConfigureAwait(false);
+            return new DmaBufHandle(owner, new Exported(dmabuf, info.Id, info.Size));
+        }
+        catch
+        {
+            await owner.Release(dmabuf, new Put(Holder)).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Another ref, of this client's own, on a buffer whose actor ref came from another node.</summary>
+    public async Task<BufferHandle> GetBufferAsync(IActorRef buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        DmaSgClient owner = await OwnerOf(buffer).ConfigureAwait(false);
+        await owner.Ask<RefTaken>(buffer, new AddRef(Holder)).ConfigureAwait(false);
+        try
+        {
+            BufferInfo i = await owner.Ask<BufferInfo>(buffer, Inspect.Instance).ConfigureAwait(false);
+            return new BufferHandle(owner, new BufferCreated(buffer, i.Id, i.Name, i.Size, i.NumPages, i.OrigNents, i.Nents, i.IsUserptr, i.Device, i.Direction));
+        }
+        catch
+        {
+            await owner.Release(buffer, new Put(Holder)).ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>A client bound to <paramref name="node"/>'s allocator, sharing this client's holder (its refs are this client's).</summary>

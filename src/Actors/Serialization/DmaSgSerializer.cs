@@ -65,7 +65,17 @@ public sealed class DmaSgSerializer : SerializerWithStringManifest
             throw r.Bad($"wire version {version}; this node reads version {WireVersion}");
         }
 
-        object message = codec.Read(r);
+        object message;
+        try
+        {
+            message = codec.Read(r);
+        }
+        catch (Exception e) when (e is not SerializationException)
+        {
+            // A value no message can hold (a path that does not parse, a record that rejects it): still malformed input.
+            throw r.Bad($"{e.GetType().Name}: {e.Message}");
+        }
+
         r.End();
         return message;
     }

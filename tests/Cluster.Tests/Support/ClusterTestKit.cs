@@ -121,6 +121,10 @@ public abstract class ClusterTestKit : Akka.TestKit.Xunit2.TestKit, IAsyncLifeti
         return ((ExtendedActorSystem)to).Provider.ResolveActorRef(path);
     }
 
+    /// <summary>The node a buffer lives on, as seen from <paramref name="viewer"/> (a local ref has no host in its path).</summary>
+    protected static Address NodeOf(BufferHandle buffer, ActorSystem viewer) =>
+        buffer.Buffer.Path.Address.HasGlobalScope ? buffer.Buffer.Path.Address : AddressOf(viewer);
+
     protected static Address AddressOf(ActorSystem node) => Akka.Cluster.Cluster.Get(node).SelfAddress;
 
     protected static string NameOf(ActorSystem node) => $"{AddressOf(node).Host}:{AddressOf(node).Port}";

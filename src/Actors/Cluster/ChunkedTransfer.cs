@@ -59,7 +59,7 @@ internal static class ChunkedTransfer
     {
         TransferLimits limits = TransferLimits.Of(client.System);
         int chunk = limits.ChunkFor(target, client.Settings.MaxChunk);
-        var inFlight = new Queue<Task>(limits.MaxInFlight);
+        var inFlight = new List<Task>(limits.MaxInFlight);
         try
         {
             int done = 0;
@@ -67,19 +67,20 @@ internal static class ChunkedTransfer
             {
                 if (inFlight.Count == limits.MaxInFlight)
                 {
-                    await inFlight.Dequeue().ConfigureAwait(false);
+                    // Any reply frees a slot (chunks from different asks may be answered in any order).
+                    Task finished = await Task.WhenAny(inFlight).ConfigureAwait(false);
+                    inFlight.Remove(finished);
+                    await finished.ConfigureAwait(false);
                 }
 
                 int n = Math.Min(chunk, count - done);
-                inFlight.Enqueue(send(done, n));
+                inFlight.Add(send(done, n));
                 done += n;
             }
             while (done < count);
 
-            while (inFlight.Count > 0)
-            {
-                await inFlight.Dequeue().ConfigureAwait(false);
-            }
+            await Task.WhenAll(inFlight).ConfigureAwait(false);
+            inFlight.Clear();
         }
         catch
         {

@@ -1,11 +1,15 @@
 using DmaSg.Node;
 using DmaSg.Node.Demo;
+using DmaSg.Node.Verbs;
 
 // The verbs, one line each: name, one-line summary, and what runs it (given the arguments after the verb).
 Verb[] verbs =
 [
-    new("demo", "allocate buffers of several sizes in a memfd page arena, fragment it, print free lists and sg segments",
-        Cli.NoArguments("demo", () => ArenaDemo.Run(Console.Out))),
+    new("run", RunVerb.Summary, a => RunVerb.RunAsync(a, Console.Out, Environment.GetEnvironmentVariables())),
+    new("demo", ClusterDemo.Summary, a => ClusterDemo.RunAsync(a, Console.Out, Environment.GetEnvironmentVariables())),
+    new("stats", StatsVerb.Summary, a => StatsVerb.RunAsync(a, Console.Out, Environment.GetEnvironmentVariables())),
+    new("arena", "allocate buffers of several sizes in a memfd page arena, fragment it, print free lists and sg segments",
+        Cli.NoArguments("arena", () => ArenaDemo.Run(Console.Out))),
 ];
 
 return await Cli.RunAsync(verbs, args, Console.Out, Console.Error);

@@ -43,4 +43,14 @@ public sealed class NodeProcessTests : TestKit
         Assert.Contains("dmasg node stopped cleanly: arena fds open: 0", first.Stdout, StringComparison.Ordinal);
         Assert.Contains("Exiting completed", second.Stderr + first.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Demo_alone_runs_the_pipeline_on_a_cluster_of_its_own_and_leaks_nothing()
+    {
+        using NodeProcess demo = NodeProcess.Start("demo", "--frames", "3");
+        Assert.Equal(0, await demo.WaitForExit(Dilated(TimeSpan.FromSeconds(60))));
+        Assert.Equal(3, demo.Stdout.Split('\n').Count(l => l.Contains("hash ok", StringComparison.Ordinal)));
+        Assert.Contains("frames verified: 3/3", demo.Stdout, StringComparison.Ordinal);
+        Assert.Contains("pages leaked: 0", demo.Stdout, StringComparison.Ordinal);
+    }
 }

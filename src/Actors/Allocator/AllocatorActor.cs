@@ -63,7 +63,7 @@ public sealed partial class AllocatorActor : DmaSgActor
             Runtime.Devices.Add(device, ModelOf(device), owned: false);
         }
 
-        _metrics = new Metrics.DmaSgMetrics(Runtime, _arena.TotalPages, $"{Context.System.Name}{Self.Path.ToStringWithoutAddress()}");
+        _metrics = new Metrics.DmaSgMetrics(Runtime, _arena.TotalPages, $"{Context.System.Name}{Self.Path.ToStringWithoutAddress()}#{Self.Path.Uid}");
         Log.Info("dmasg allocator up: {0} pages of {1} bytes, max order {2}, devices [{3}]", _arena.TotalPages, _arena.PageSize,
             _arena.MaxOrder, string.Join(", ", Runtime.Devices.All.Select(d => $"{d.Device.Name}:{d.Model}")));
     }
@@ -131,7 +131,11 @@ public sealed partial class AllocatorActor : DmaSgActor
                 Sender.Tell(Done.Instance);
                 break;
             default:
-                NotUnderstood(message);
+                if (!ReceivePoolsAndQuotas(message))
+                {
+                    NotUnderstood(message);
+                }
+
                 break;
         }
     }

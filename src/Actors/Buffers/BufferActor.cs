@@ -137,6 +137,13 @@ public sealed partial class BufferActor : DmaSgActor
             case Inspect:
                 OnInspect();
                 break;
+            case RecycleBuffer m:
+                Respond(() => OnRecycle(m));
+                break;
+            case LosePages when _sink is not null:
+                _sink.Lost = true;
+                Sender.Tell(Done.Instance);
+                break;
             default:
                 NotUnderstood(message);
                 break;
@@ -188,3 +195,9 @@ public sealed partial class BufferActor : DmaSgActor
         _holders.Clear();
     }
 }
+
+/// <summary>
+/// Test hook: the buffer's pages will not be sent home when it is freed, as if it had crashed first; the
+/// allocator must reclaim them when it sees the buffer stop. Reply: <see cref="Done"/>.
+/// </summary>
+internal sealed record LosePages : IDmaSgRequest;

@@ -49,6 +49,8 @@ public static class DmaSgConfig
             DeviceSpecs = Devices(c),
             Devices = setup?.Devices ?? [],
             FaultInjector = setup?.FaultInjector,
+            QuotaDefaultPages = c.GetLong("quota.default-pages"),
+            Pools = DmaSg.Actors.Pools.PoolConfigReader.Read(c),
         };
         settings.Validate();
         return settings;

@@ -34,11 +34,14 @@ public abstract class Handle : IAsyncDisposable
             return;
         }
 
-        await Client.Release(Target, ReleaseRequest()).ConfigureAwait(false);
+        await Client.Release(ReleaseTarget, ReleaseRequest()).ConfigureAwait(false);
         GC.SuppressFinalize(this);
     }
 
     public override string ToString() => $"{GetType().Name}({Target.Path.Name}{(IsDisposed ? ", disposed" : string.Empty)})";
+
+    /// <summary>Where <see cref="ReleaseRequest"/> goes: the target itself, or (a pooled buffer) its pool.</summary>
+    private protected virtual IActorRef ReleaseTarget => Target;
 
     /// <summary>The request that gives this handle's ref back.</summary>
     private protected abstract IDmaSgRequest ReleaseRequest();

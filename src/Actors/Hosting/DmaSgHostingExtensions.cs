@@ -36,6 +36,9 @@ public static class DmaSgHostingExtensions
         });
     }
 
+    /// <summary>Same as <see cref="WithDmaSg(AkkaConfigurationBuilder, DmaSgOptions?)"/>.</summary>
+    public static AkkaConfigurationBuilder AddDmaSg(this AkkaConfigurationBuilder builder, DmaSgOptions options) => builder.WithDmaSg(options);
+
     /// <summary>Same as <see cref="WithDmaSg(AkkaConfigurationBuilder, DmaSgOptions?)"/>, configuring the options in place.</summary>
     public static AkkaConfigurationBuilder AddDmaSg(this AkkaConfigurationBuilder builder, Action<DmaSgOptions>? configure = null)
     {

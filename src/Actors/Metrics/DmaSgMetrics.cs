@@ -5,7 +5,8 @@ namespace DmaSg.Actors.Metrics;
 
 /// <summary>
 /// The <c>Meter("DmaSg")</c> of one allocator: observable instruments read the lock-free counters the actors
-/// keep, so measuring costs the actors nothing. Every measurement carries the tag <c>dmasg.allocator</c>.
+/// keep, so measuring costs the actors nothing. Every measurement carries the tag <c>dmasg.allocator</c>
+/// ("system/user/dmasg#uid": unique even when several systems share a name).
 /// </summary>
 internal sealed class DmaSgMetrics : IDisposable
 {

@@ -32,7 +32,11 @@ internal static partial class WireCodecs
             WriteStats(w, m.Stats);
             w.List(m.Buffers, WriteBufferInfo);
             w.List(m.Importers, static (w, i) => ByType[typeof(ImporterInfo)].Write(w, i));
-        }, static r => new DmaSgInspection(ReadStats(r), r.List(ReadBufferInfo), r.List(static r => (ImporterInfo)ByType[typeof(ImporterInfo)].Read(r))));
+            w.List(m.Pools, WritePoolInfo);
+        }, static r => new DmaSgInspection(ReadStats(r), r.List(ReadBufferInfo), r.List(static r => (ImporterInfo)ByType[typeof(ImporterInfo)].Read(r)))
+        {
+            Pools = r.List(ReadPoolInfo),
+        });
     }
 
     private static void AddCluster()
@@ -82,6 +86,9 @@ internal static partial class WireCodecs
         w.Long(m.PagesReclaimed);
         w.Long(m.Maps);
         w.Long(m.Unmaps);
+        w.List(m.Quotas, WriteQuota);
+        w.Long(m.QuotaDefaultPages);
+        w.Int(m.LivePools);
     }
 
     private static AllocatorStats ReadStats(WireReader r) => new(
@@ -102,7 +109,12 @@ internal static partial class WireCodecs
         r.Long(),
         r.Long(),
         r.Long(),
-        r.Long());
+        r.Long())
+    {
+        Quotas = r.List(ReadQuota),
+        QuotaDefaultPages = r.Long(),
+        LivePools = r.Int(),
+    };
 
     private static void WriteBufferInfo(WireWriter w, BufferInfo m)
     {

@@ -18,6 +18,7 @@ internal static partial class WireCodecs
         AddReplies();
         AddInspection();
         AddCluster();
+        AddPools();
     }
 
     /// <summary>Every type with a wire format, by manifest.</summary>

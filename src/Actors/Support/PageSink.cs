@@ -20,8 +20,16 @@ internal sealed class PageSink(PageArena arena)
         _buffer = buffer;
     }
 
+    /// <summary>Test hook: from now on returned pages are dropped, as if the buffer had died before sending them.</summary>
+    public bool Lost { get; set; }
+
     public void Return(int[] pages)
     {
+        if (Lost)
+        {
+            return;
+        }
+
         if (_allocator is null || _buffer is null)
         {
             arena.FreePageList(pages);

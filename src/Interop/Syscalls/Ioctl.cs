@@ -12,15 +12,27 @@ internal static partial class Interop
 public static partial class Syscall
 {
     /// <summary>ioctl(2) with a pointer argument; returns the call's non-negative result.</summary>
-    public static unsafe int Ioctl(SafeFd fd, uint request, void* arg)
+    public static unsafe int Ioctl(SafeFd fd, uint request, void* arg) => Ioctl(fd, request, arg, $"ioctl(0x{request:X8})");
+
+    /// <summary>ioctl(2) whose failure names the request as <paramref name="call"/>, e.g. "ioctl(DMA_HEAP_IOCTL_ALLOC)".</summary>
+    internal static unsafe int Ioctl(SafeFd fd, uint request, void* arg, string call)
     {
         int result = Interop.Ioctl(fd, request, arg);
         if (result < 0)
         {
-            throw ErrnoException.FromLastError($"ioctl(0x{request:X8})");
+            throw ErrnoException.FromLastError(call);
         }
 
         return result;
+    }
+
+    internal static unsafe int Ioctl<T>(SafeFd fd, uint request, ref T arg, string call)
+        where T : unmanaged
+    {
+        fixed (T* p = &arg)
+        {
+            return Ioctl(fd, request, p, call);
+        }
     }
 
     /// <summary>ioctl(2) with a struct argument passed by reference.</summary>

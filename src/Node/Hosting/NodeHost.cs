@@ -47,6 +47,10 @@ public sealed class NodeHost : IAsyncDisposable
     public static async Task<NodeHost> StartAsync(Config config, NodeMode mode)
     {
         ArgumentNullException.ThrowIfNull(config);
+
+        // stdout carries the verb's own output only (the verb holds the real stdout writer): anything else that
+        // writes to Console.Out, Akka's built-in logger while the ActorSystem shuts down, goes to stderr with the logs.
+        Console.SetOut(Console.Error);
         LogEventLevel level = config.GetString("akka.loglevel", "INFO").ToUpperInvariant() switch
         {
             "DEBUG" => LogEventLevel.Debug,

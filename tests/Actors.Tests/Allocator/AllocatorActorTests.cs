@@ -226,6 +226,25 @@ public class AllocatorActorTests(ITestOutputHelper output) : DmaSgTestKit(output
     }
 
     [Fact]
+    public async Task Pages_of_a_buffer_that_stops_without_returning_them_are_reclaimed()
+    {
+        IActorRef holder = NewHolder();
+        BufferCreated b = await Alloc(holder, 6L * PageSize, Iommu);
+        await Ask<Done>(b.Buffer, new Actors.Buffers.LosePages());
+
+        await Ask<RefDropped>(b.Buffer, new Put(holder));
+
+        await AwaitAssertAsync(async () =>
+        {
+            AllocatorStats s = await Stats();
+            Assert.Equal(6, s.PagesReclaimed);
+            Assert.Equal(s.TotalPages, s.FreePages);
+            Assert.Equal(0, s.LiveBuffers);
+            Assert.Equal(0, s.DeviceMappings);
+        });
+    }
+
+    [Fact]
     public void Bad_settings_are_refused_when_the_props_are_made()
     {
         var e = Assert.Throws<DmaSgException>(() => AllocatorActor.Props(new DmaSgSettings { Backend = "dma-heap" }));

@@ -23,14 +23,27 @@ public sealed class MessageGen(IReadOnlyList<IActorRef> refs)
             .OrderByDescending(c => c.GetParameters().Length)
             .First();
         ParameterInfo[] ps = ctor.GetParameters();
-        if (ps.Length == 0)
-        {
-            return Gen.Fresh(() => ctor.Invoke([]));
-        }
 
-        return Gen.CollectToArray(ps, p => Value(p.ParameterType, IsNullable(p), depth + 1))
-            .Select(args => ctor.Invoke(args));
+        // Settable properties that no constructor parameter covers (init-only extras, option records).
+        PropertyInfo[] extra = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.SetMethod!.IsPublic && !ps.Any(c => string.Equals(c.Name, p.Name, StringComparison.OrdinalIgnoreCase)))
+            .ToArray();
+        Gen<object[]> args = ps.Length == 0 ? Gen.Constant(Array.Empty<object>()) : Gen.CollectToArray(ps, p => Value(p.ParameterType, IsNullable(p), depth + 1));
+        Gen<object[]> sets = extra.Length == 0 ? Gen.Constant(Array.Empty<object>()) : Gen.CollectToArray(extra, p => Value(p.PropertyType, IsNullable(p), depth + 1));
+        return args.SelectMany(a => sets, (a, v) =>
+        {
+            object o = ctor.Invoke(a);
+            for (int i = 0; i < extra.Length; i++)
+            {
+                extra[i].SetValue(o, v[i]);
+            }
+
+            return o;
+        });
     }
+
+    private static bool IsNullable(PropertyInfo p) =>
+        Nullable.GetUnderlyingType(p.PropertyType) is not null || Nullability.Create(p).WriteState == NullabilityState.Nullable;
 
     private static bool IsNullable(ParameterInfo p) =>
         Nullable.GetUnderlyingType(p.ParameterType) is not null || Nullability.Create(p).WriteState == NullabilityState.Nullable;
@@ -56,6 +69,11 @@ public sealed class MessageGen(IReadOnlyList<IActorRef> refs)
         if (t == typeof(nint))
         {
             return Longs.Select(v => (object)(nint)v);
+        }
+
+        if (t == typeof(TimeSpan))
+        {
+            return Longs.Select(v => (object)TimeSpan.FromTicks(v));
         }
 
         if (t == typeof(bool))

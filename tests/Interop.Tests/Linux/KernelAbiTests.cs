@@ -29,6 +29,7 @@ public sealed class KernelAbiTests(ITestOutputHelper output)
         "Udmabuf.DevicePath",
         "Udmabuf.DefaultListLimit",
         "Udmabuf.DefaultSizeLimitMb",
+        "SocketLevel.ScmMaxFd",
     ];
 
     private static readonly string[] RequiredHeaders =
@@ -126,6 +127,15 @@ public sealed class KernelAbiTests(ITestOutputHelper output)
         Assert.Equal(8, (int)Marshal.OffsetOf<UdmabufCreateItem>(nameof(UdmabufCreateItem.Offset)));
         Assert.Equal(16, (int)Marshal.OffsetOf<UdmabufCreateItem>(nameof(UdmabufCreateItem.Size)));
         Assert.Equal(8, Marshal.SizeOf<DmaBufSyncData>());
+        Assert.Equal(56, Marshal.SizeOf<MsgHdr>());
+        Assert.Equal(16, (int)Marshal.OffsetOf<MsgHdr>(nameof(MsgHdr.Iov)));
+        Assert.Equal(48, (int)Marshal.OffsetOf<MsgHdr>(nameof(MsgHdr.Flags)));
+        Assert.Equal(16, Marshal.SizeOf<CmsgHdr>());
+        Assert.Equal(16, Marshal.SizeOf<IoVec>());
+        Assert.Equal(8, Marshal.SizeOf<PollFd>());
+        Assert.Equal(110, SockaddrUn.Size);
+        Assert.Equal(20, Cmsg.Len(sizeof(int)));
+        Assert.Equal(24, Cmsg.Space(sizeof(int)));
 
         // The blittable layout the ioctl sees is the managed one too.
         Assert.Equal(24, Unsafe.SizeOf<DmaHeapAllocationData>());
@@ -156,6 +166,23 @@ public sealed class KernelAbiTests(ITestOutputHelper output)
                 ("__pad", nameof(UdmabufCreateItem.Pad)),
                 ("offset", nameof(UdmabufCreateItem.Offset)),
                 ("size", nameof(UdmabufCreateItem.Size))),
+            Struct<IoVec>("iovec", ("iov_base", nameof(IoVec.Base)), ("iov_len", nameof(IoVec.Length))),
+            Struct<MsgHdr>("msghdr",
+                ("msg_name", nameof(MsgHdr.Name)),
+                ("msg_namelen", nameof(MsgHdr.NameLength)),
+                ("msg_iov", nameof(MsgHdr.Iov)),
+                ("msg_iovlen", nameof(MsgHdr.IovLength)),
+                ("msg_control", nameof(MsgHdr.Control)),
+                ("msg_controllen", nameof(MsgHdr.ControlLength)),
+                ("msg_flags", nameof(MsgHdr.Flags))),
+            Struct<CmsgHdr>("cmsghdr",
+                ("cmsg_len", nameof(CmsgHdr.Length)),
+                ("cmsg_level", nameof(CmsgHdr.Level)),
+                ("cmsg_type", nameof(CmsgHdr.Type))),
+            Struct<PollFd>("pollfd",
+                ("fd", nameof(PollFd.Fd)),
+                ("events", nameof(PollFd.Events)),
+                ("revents", nameof(PollFd.ReturnedEvents))),
             Struct<UdmabufCreateListHeader>("udmabuf_create_list",
                 ("flags", nameof(UdmabufCreateListHeader.Flags)),
                 ("count", nameof(UdmabufCreateListHeader.Count))),
@@ -185,6 +212,17 @@ public sealed class KernelAbiTests(ITestOutputHelper output)
                 new("_IOC(_IOC_READ|_IOC_WRITE, 'x', 0xff, 0x3fff)", IoctlNumber.Ioc(IoctlNumber.Read | IoctlNumber.Write, 'x', 0xff, 0x3fff),
                     "IoctlNumber.Ioc(Read|Write, 'x', 0xff, 0x3fff)", "IoctlNumber.Ioc"),
                 new("_IOR('r', 7, __u32)", IoctlNumber.Ior('r', 7, sizeof(uint)), "IoctlNumber.Ior('r', 7, 4)", "IoctlNumber.Ior"),
+                Static(typeof(SocketFamily), nameof(SocketFamily.AF_UNIX), "AF_UNIX"),
+                Static(typeof(SocketLevel), nameof(SocketLevel.SOL_SOCKET), "SOL_SOCKET"),
+                Static(typeof(SocketLevel), nameof(SocketLevel.SCM_RIGHTS), "SCM_RIGHTS"),
+                Static(typeof(SockaddrUn), nameof(SockaddrUn.PathOffset), "offsetof(struct sockaddr_un, sun_path)"),
+                Static(typeof(SockaddrUn), nameof(SockaddrUn.PathLength), "sizeof(((struct sockaddr_un *)0)->sun_path)"),
+                Static(typeof(SockaddrUn), nameof(SockaddrUn.Size), "sizeof(struct sockaddr_un)"),
+                new("CMSG_LEN(3 * sizeof(int))", (ulong)Cmsg.Len(3 * sizeof(int)), "Cmsg.Len(12)", "Cmsg.Len"),
+                new("CMSG_SPACE(3 * sizeof(int))", (ulong)Cmsg.Space(3 * sizeof(int)), "Cmsg.Space(12)", "Cmsg.Space"),
+                new("CMSG_SPACE(sizeof(int))", (ulong)Cmsg.Space(sizeof(int)), "Cmsg.Space(4)", "Cmsg.Space"),
+                new("CMSG_ALIGN(13)", (ulong)Cmsg.Align(13), "Cmsg.Align(13)", "Cmsg.Align"),
+                new("(uintptr_t)CMSG_DATA((struct cmsghdr *)0)", (ulong)Cmsg.DataOffset, "Cmsg.DataOffset", "Cmsg.DataOffset"),
                 new("(uintptr_t)MAP_FAILED", unchecked((ulong)(long)Interop.MapFailed), "Interop.MapFailed", "Interop.MapFailed"),
             ],
             Enum(new Dictionary<DmaBufSyncFlags, string>
@@ -194,6 +232,36 @@ public sealed class KernelAbiTests(ITestOutputHelper output)
                 [DmaBufSyncFlags.Write] = "DMA_BUF_SYNC_WRITE",
                 [DmaBufSyncFlags.ReadWrite] = "DMA_BUF_SYNC_RW",
                 [DmaBufSyncFlags.End] = "DMA_BUF_SYNC_END",
+            }),
+            Enum(new Dictionary<SocketType, string>
+            {
+                [SocketType.Stream] = "SOCK_STREAM",
+                [SocketType.Datagram] = "SOCK_DGRAM",
+                [SocketType.SeqPacket] = "SOCK_SEQPACKET",
+                [SocketType.NonBlock] = "SOCK_NONBLOCK",
+                [SocketType.Cloexec] = "SOCK_CLOEXEC",
+            }),
+            Enum(new Dictionary<MsgFlags, string>
+            {
+                [MsgFlags.ControlTruncated] = "MSG_CTRUNC",
+                [MsgFlags.Truncated] = "MSG_TRUNC",
+                [MsgFlags.DontWait] = "MSG_DONTWAIT",
+                [MsgFlags.NoSignal] = "MSG_NOSIGNAL",
+                [MsgFlags.CmsgCloexec] = "MSG_CMSG_CLOEXEC",
+            }),
+            Enum(new Dictionary<PollEvents, string>
+            {
+                [PollEvents.In] = "POLLIN",
+                [PollEvents.Out] = "POLLOUT",
+                [PollEvents.Error] = "POLLERR",
+                [PollEvents.HangUp] = "POLLHUP",
+                [PollEvents.Invalid] = "POLLNVAL",
+            }),
+            Enum(new Dictionary<Whence, string>
+            {
+                [Whence.Set] = "SEEK_SET",
+                [Whence.Current] = "SEEK_CUR",
+                [Whence.End] = "SEEK_END",
             }),
             Enum(new Dictionary<MemfdFlags, string>
             {
@@ -303,6 +371,11 @@ public sealed class KernelAbiTests(ITestOutputHelper output)
             #include <linux/fcntl.h>
             #include <linux/falloc.h>
             #include <sys/mman.h>
+            #include <sys/socket.h>
+            #include <sys/un.h>
+            #include <sys/uio.h>
+            #include <poll.h>
+            #include <unistd.h>
             #include <errno.h>
             #include <stddef.h>
             #include <stdint.h>

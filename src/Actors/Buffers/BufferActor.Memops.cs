@@ -51,7 +51,7 @@ public sealed partial class BufferActor
 
     private IDmaSgReply OnReadBytes(ReadBytes m)
     {
-        CheckChunk(m.Count);
+        CheckReadChunk(m.Count);
         DmaAccess.CheckRange(_buf.Size, m.Offset, m.Count);
         var data = new byte[m.Count];
         _buf.CopyToCpu(m.Offset, data);
@@ -68,7 +68,7 @@ public sealed partial class BufferActor
 
     private IDmaSgReply OnDmaRead(DmaRead m)
     {
-        CheckChunk(m.Count);
+        CheckReadChunk(m.Count);
         var sgt = _buf.SgTable;
         byte[] data = DmaAccess.Read(_buf.Device, sgt.Dma.ToArray(), _buf.Size, m.Offset, m.Count);
         return new BytesRead(m.Offset, data);
@@ -87,6 +87,17 @@ public sealed partial class BufferActor
         if (count > Runtime.Settings.MaxChunk)
         {
             throw new DmaSgException(DmaSgError.InvalidArgument, $"{count} bytes exceed dmasg.max-chunk ({Runtime.Settings.MaxChunk})");
+        }
+    }
+
+    /// <summary>A read's reply must also fit the remote frame when the reader is on another node (else it is dropped unseen).</summary>
+    private void CheckReadChunk(int count)
+    {
+        CheckChunk(count);
+        int limit = Cluster.TransferLimits.Of(Context.System).ChunkFor(Sender, Runtime.Settings.MaxChunk);
+        if (count > limit)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"{count} bytes exceed the remote chunk limit ({limit}) for a reader on {Sender.Path.Address}");
         }
     }
 

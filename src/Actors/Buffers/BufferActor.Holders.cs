@@ -94,7 +94,7 @@ public sealed partial class BufferActor
             return;
         }
 
-        if (_dmabufs.Remove(holder))
+        if (_dmabufs?.Remove(holder) == true)
         {
             Dprintk(2, "{0}: dmabuf {1} released its ref", _buf.Name, holder.Path.Name);
         }
@@ -107,7 +107,7 @@ public sealed partial class BufferActor
         {
             foreach (long id in state.Mmaps)
             {
-                if (_mmaps.Remove(id, out MmapEntry? entry))
+                if (_mmaps!.Remove(id, out MmapEntry? entry))
                 {
                     Support.DmaSgCounters.Dec(ref Counters.Mmaps);
                     entry.Mapping.Dispose();
@@ -133,8 +133,11 @@ public sealed partial class BufferActor
     {
         public int Refs { get; set; }
 
-        public List<long> Mmaps { get; } = [];
+        private List<long>? _mmaps;
 
-        public bool IsEmpty => Refs == 0 && Mmaps.Count == 0;
+        // Made on first use: most holders never mmap.
+        public List<long> Mmaps => _mmaps ??= [];
+
+        public bool IsEmpty => Refs == 0 && (_mmaps is null || _mmaps.Count == 0);
     }
 }

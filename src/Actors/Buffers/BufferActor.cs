@@ -163,7 +163,7 @@ public sealed partial class BufferActor : DmaSgActor
 
     private void ForceRelease()
     {
-        foreach (MmapEntry entry in _mmaps.Values)
+        foreach (MmapEntry entry in _mmaps?.Values ?? Enumerable.Empty<MmapEntry>())
         {
             try
             {
@@ -177,7 +177,7 @@ public sealed partial class BufferActor : DmaSgActor
             DmaSgCounters.Dec(ref Counters.Mmaps);
         }
 
-        _mmaps.Clear();
+        _mmaps?.Clear();
         while (!Released)
         {
             try

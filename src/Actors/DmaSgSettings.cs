@@ -1,5 +1,6 @@
 using DmaSg.Memory;
 using DmaSg.Memory.Arena;
+using DmaSg.Memory.Backends;
 using DmaSg.Memory.Dma;
 
 namespace DmaSg.Actors;
@@ -84,6 +85,15 @@ public sealed record DmaSgSettings
     /// <summary>Test hook: fails chosen page-block allocations.</summary>
     public IAllocFaultInjector? FaultInjector { get; init; }
 
+    /// <summary>
+    /// dmasg.export.providers: who makes the fd of an ExportFd, tried in order ("dma-heap[:NAME]", "udmabuf",
+    /// "memfd"). An unusable provider is logged once with its reason and skipped.
+    /// </summary>
+    public IReadOnlyList<string> ExportProviders { get; init; } = ProviderChain.DefaultOrder;
+
+    /// <summary>Where the export providers find their devices; only tests change it.</summary>
+    public ProviderOptions ExportOptions { get; init; } = new();
+
     /// <summary>Throws InvalidArgument for settings the allocator cannot start with.</summary>
     public void Validate()
     {
@@ -117,6 +127,8 @@ public sealed record DmaSgSettings
             throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.ask-timeout {AskTimeout} must be positive");
         }
 
+        ValidateExportProviders();
+
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (string name in DeviceSpecs.Select(d => d.Name).Concat(Devices.Select(d => d.Name)))
         {
@@ -124,6 +136,25 @@ public sealed record DmaSgSettings
             {
                 throw new DmaSgException(DmaSgError.InvalidArgument, $"device name \"{name}\" is empty or used twice");
             }
+        }
+    }
+
+    /// <summary>Every provider name must be known and named once; nothing is opened here (providers open lazily).</summary>
+    private void ValidateExportProviders()
+    {
+        if (ExportProviders is null || ExportProviders.Count == 0)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, "dmasg.export.providers is empty: name at least one of dma-heap[:NAME], udmabuf, memfd");
+        }
+
+        try
+        {
+            // The chain checks names and duplicates; building it opens no device.
+            new ProviderChain(ExportProviders, options: ExportOptions).Dispose();
+        }
+        catch (DmaSgException e)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.export.providers: {e.Detail}");
         }
     }
 }

@@ -120,6 +120,11 @@ public sealed partial class AllocatorActor
         if (_buffers.TryGetValue(m.Buffer, out BufferRecord? record) && record.Pages is { } pages)
         {
             record.Pages = null;
+            if (!DetachIfShared(record, pages))
+            {
+                return;
+            }
+
             _arena.FreePageList(pages);
             PublishFreePages();
             Dprintk(2, "buffer#{0}: {1} pages back", record.Id, pages.Length);
@@ -133,6 +138,11 @@ public sealed partial class AllocatorActor
             if (record.Pages is { } pages)
             {
                 // The buffer stopped without sending its pages home (a crash, or its PostStop failed): take them back.
+                if (!DetachIfShared(record, pages))
+                {
+                    return;
+                }
+
                 _arena.FreePageList(pages);
                 Interlocked.Add(ref Counters.PagesReclaimed, pages.Length);
                 PublishFreePages();

@@ -114,7 +114,8 @@ public sealed partial class BufferActor
                 }
             }
 
-            for (int i = 0; i < state.Refs && !Released; i++)
+            int refs = state.Refs + CloseFdExports(state);
+            for (int i = 0; i < refs && !Released; i++)
             {
                 _buf.Put();
             }
@@ -135,6 +136,12 @@ public sealed partial class BufferActor
 
         public List<long> Mmaps { get; } = [];
 
-        public bool IsEmpty => Refs == 0 && Mmaps.Count == 0;
+        /// <summary>Exported fds of this holder, each holding one buffer ref.</summary>
+        public List<long> FdExports { get; } = [];
+
+        /// <summary>Plain refs plus those held through exported fds.</summary>
+        public int TotalRefs => Refs + FdExports.Count;
+
+        public bool IsEmpty => Refs == 0 && Mmaps.Count == 0 && FdExports.Count == 0;
     }
 }

@@ -23,7 +23,7 @@ public sealed partial class AllocatorActor
         SgBuffer buffer;
         try
         {
-            buffer = SgBuffer.Allocate(_arena, device, m.Size, m.Direction, name, sink.Return);
+            buffer = AllocateBuffer(device, m, name, sink);
         }
         catch (DmaSgException e)
         {
@@ -36,7 +36,7 @@ public sealed partial class AllocatorActor
         var created = new BufferCreated(ActorRefs.Nobody, id, name, buffer.Size, buffer.NumPages, buffer.SgTable.OrigNents,
             buffer.SgTable.Nents, IsUserptr: false, device.Name, m.Direction);
         IActorRef actor = Spawn(buffer, id, m.Holder, sink);
-        _buffers[actor] = new BufferRecord(id, pages);
+        _buffers[actor] = new BufferRecord(id, buffer.Dmabuf is null ? pages : null);
         DmaSgCounters.Inc(ref Counters.Allocations);
         DmaSgCounters.Inc(ref Counters.Maps);
         PublishFreePages();

@@ -33,6 +33,7 @@ public sealed partial class AllocatorActor : DmaSgActor
 
         // Each provider that cannot be used is logged once, with its reason, the first time an export needs it.
         Runtime.Exporter = new FdExporter(_arena, new ProviderChain(s.ExportProviders, message => Log.Warning("{0}", message), s.ExportOptions));
+        _heap = s.UsesDmaHeap ? new DmaHeapProvider(s.DmaHeapName, s.ExportOptions.DmaHeapDirectory) : null;
         PublishFreePages();
     }
 
@@ -84,6 +85,7 @@ public sealed partial class AllocatorActor : DmaSgActor
 
         // Children closed their exported fds in their PostStop; now nothing can ask for a new one.
         Runtime.Exporter?.Dispose();
+        _heap?.Dispose();
         _arena.Dispose();
     }
 

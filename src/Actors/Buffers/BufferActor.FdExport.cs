@@ -85,7 +85,7 @@ public sealed partial class BufferActor
         }
 
         Dprintk(1, "{0}: exported as fd ({1})", _buf.Name, export);
-        return new FdExported(Self, id, export.Buffer, direction);
+        return new FdExported(Self, id, export.Buffer, direction, export.IsZeroCopy);
     }
 
     private IDmaSgReply OnCloseFd(CloseFd m)

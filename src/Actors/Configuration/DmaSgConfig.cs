@@ -28,6 +28,8 @@ public static class DmaSgConfig
             ArenaSize = Bytes(c, "arena-size"),
             MaxOrder = c.GetInt("max-order"),
             Backend = c.GetString("backend"),
+            DmaHeapName = c.GetString("dma-heap.heap"),
+            DmaHeapFallback = c.GetString("dma-heap.fallback"),
             Zero = c.GetString("zero-strategy") switch
             {
                 "memset" => ZeroStrategy.Memset,

@@ -13,7 +13,7 @@ namespace DmaSg.Actors.Facade;
 /// <para>
 /// Send it to another process with <c>channel.SendBuffer(handle.Buffer)</c> (SCM_RIGHTS): the receiver's fd
 /// and mappings keep the memory alive on their own, whatever this side closes. For a udmabuf
-/// (<see cref="SharesArenaPages"/>) the fd is the buffer's pages; for a copy (dma-heap, memfd) call
+/// (<see cref="SharesArenaPages"/>) or a dma-heap backend buffer the fd is the buffer's memory; for a copy (dma-heap, memfd) call
 /// <see cref="PrepareAsync"/> before the fd's user reads and <see cref="FinishAsync"/> after it wrote (see
 /// <see cref="BufferExport"/>).
 /// </para>
@@ -30,6 +30,7 @@ public sealed class FdHandle : Handle
         Size = exported.Size;
         Provider = exported.Fd.Provider;
         SharesArenaPages = exported.SharesArenaPages;
+        IsZeroCopy = exported.IsZeroCopy;
     }
 
     public long ExportId { get; }
@@ -63,6 +64,12 @@ public sealed class FdHandle : Handle
 
     /// <summary>True when the fd is the buffer's own pages (udmabuf); false when it holds a copy.</summary>
     public bool SharesArenaPages { get; }
+
+    /// <summary>
+    /// True when the fd is the buffer's own memory (udmabuf, or a buffer of the dma-heap backend): no copy, and
+    /// prepare/finish are only the SYNC END/START bracket. False: a copy that prepare/finish keep coherent.
+    /// </summary>
+    public bool IsZeroCopy { get; }
 
     /// <summary>How the fd's user uses the memory; it decides what prepare and finish copy for a copy.</summary>
     public DmaDirection Direction { get; }

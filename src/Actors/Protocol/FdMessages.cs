@@ -24,7 +24,8 @@ public sealed record ExportFd(IActorRef Holder, DmaDirection? Direction = null, 
 /// pass it to <see cref="FdChannel.SendBuffer"/>, mmap it, or <see cref="ExportedBuffer.DuplicateFd"/> it
 /// for an fd of your own. Do not dispose it yourself while the export is live: use <see cref="CloseFd"/>.
 /// </summary>
-public sealed record FdExported(IActorRef Buffer, long ExportId, ExportedBuffer Fd, DmaDirection Direction) : IDmaSgReply
+/// <param name="IsZeroCopy">The fd is the buffer's own memory (udmabuf, or a dma-heap backend buffer's dmabuf); false: a copy.</param>
+public sealed record FdExported(IActorRef Buffer, long ExportId, ExportedBuffer Fd, DmaDirection Direction, bool IsZeroCopy) : IDmaSgReply
 {
     public ExportKind Kind => Fd.Kind;
 

@@ -16,9 +16,14 @@ internal sealed class FdExporter(PageArena arena, ProviderChain chain) : IDispos
 {
     public IReadOnlyList<string> Order { get; } = chain.Providers.Select(p => p.Name).ToArray();
 
-    /// <summary>An fd for <paramref name="buffer"/>'s pages: udmabuf (zero-copy) or a copy (dma-heap, memfd), as the chain finds.</summary>
+    /// <summary>
+    /// An fd for <paramref name="buffer"/>: a dup of its own dmabuf when it is one (dma-heap backend); otherwise,
+    /// for its arena pages, a udmabuf (zero-copy) or a copy (dma-heap, memfd), as the chain finds.
+    /// </summary>
     public BufferExport Export(SgBuffer buffer, DmaDirection direction, string name) =>
-        BufferExport.Create(chain, arena, buffer.SgTable, direction, name);
+        buffer.Dmabuf is { } dmabuf
+            ? BufferExport.OfDmabuf(dmabuf, direction, name)
+            : BufferExport.Create(chain, arena, buffer.SgTable, direction, name);
 
     /// <summary>
     /// Called by the allocator before it frees pages that a udmabuf was made of: punches them out of the arena

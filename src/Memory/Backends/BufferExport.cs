@@ -10,7 +10,8 @@ namespace DmaSg.Memory.Backends;
 /// coherent with it. Single-threaded: the buffer's owner (its actor) creates, syncs and disposes it, and must
 /// dispose it before the buffer's pages are freed.
 /// <list type="bullet">
-/// <item><b>udmabuf</b> (<see cref="SharesArenaPages"/>): the fd is the buffer's own pages, so there is no copy.
+/// <item><b>udmabuf</b> (<see cref="SharesArenaPages"/>), and a buffer that is a dma-heap dmabuf itself
+/// (<see cref="OfDmabuf"/>): the fd is the buffer's own memory, so there is no copy (<see cref="IsZeroCopy"/>).
 /// <see cref="Prepare"/> and <see cref="Finish"/> are DMA_BUF_IOCTL_SYNC END and START (the CPU-access bracket).</item>
 /// <item><b>dma-heap, memfd</b> (<see cref="IsCopy"/>): the fd holds a copy made at export time. From then on it
 /// is the fd user's bounce buffer, with swiotlb's rules in the export's <see cref="Direction"/>:
@@ -22,11 +23,11 @@ namespace DmaSg.Memory.Backends;
 /// </summary>
 public sealed class BufferExport : IDisposable
 {
-    private readonly SgTable _sgt;
+    private readonly SgTable? _sgt;
     private readonly SafeMapping? _copy;
     private bool _disposed;
 
-    private BufferExport(ExportedBuffer buffer, SgTable sgt, DmaDirection direction, SafeMapping? copy)
+    private BufferExport(ExportedBuffer buffer, SgTable? sgt, DmaDirection direction, SafeMapping? copy)
     {
         Buffer = buffer;
         _sgt = sgt;
@@ -46,6 +47,9 @@ public sealed class BufferExport : IDisposable
     /// <summary>True for dma-heap and memfd: the fd holds its own copy, refreshed by <see cref="Prepare"/>/<see cref="Finish"/>.</summary>
     public bool IsCopy => _copy is not null;
 
+    /// <summary>True when the fd is the buffer's own memory (udmabuf, or the buffer's own heap dmabuf).</summary>
+    public bool IsZeroCopy => _copy is null;
+
     /// <summary>
     /// Exports the arena pages of <paramref name="sgt"/> (a whole-page buffer) through <paramref name="chain"/>.
     /// Every failure is a <see cref="DmaSgException"/> and leaves nothing open.
@@ -59,11 +63,35 @@ public sealed class BufferExport : IDisposable
         try
         {
             SafeMapping? copy = buffer.SharesArenaPages ? null : Typed(name, () => buffer.Map());
-            return new BufferExport(buffer, sgt, direction, copy);
+            var export = new BufferExport(buffer, sgt, direction, copy);
+            export.OpenCpuAccess();
+            return export;
         }
         catch
         {
             buffer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A buffer that already is a kernel dmabuf (the dma-heap backend): its export is a dup of that fd, the same
+    /// memory with no copy; prepare/finish are SYNC END/START.
+    /// </summary>
+    public static BufferExport OfDmabuf(ExportedBuffer dmabuf, DmaDirection direction, string name)
+    {
+        ArgumentNullException.ThrowIfNull(dmabuf);
+        ArgumentNullException.ThrowIfNull(name);
+        direction.ThrowIfInvalidForMapping();
+        var export = new BufferExport(Typed(name, () => dmabuf.Duplicate(name)), sgt: null, direction, copy: null);
+        try
+        {
+            export.OpenCpuAccess();
+            return export;
+        }
+        catch
+        {
+            export.Dispose();
             throw;
         }
     }
@@ -85,7 +113,7 @@ public sealed class BufferExport : IDisposable
             {
                 // We write the fd's memory as a CPU: bracket it as every dmabuf writer must (a no-op for a memfd).
                 Buffer.BeginCpuAccess(DmaDirection.ToDevice);
-                ExportSupport.CopyOut(_sgt, _copy);
+                ExportSupport.CopyOut(_sgt!, _copy);
                 Buffer.EndCpuAccess(DmaDirection.ToDevice);
             }
             else
@@ -113,7 +141,7 @@ public sealed class BufferExport : IDisposable
             else if (Direction.DeviceWrites())
             {
                 Buffer.BeginCpuAccess(DmaDirection.FromDevice);
-                ExportSupport.CopyIn(_copy, _sgt);
+                ExportSupport.CopyIn(_copy, _sgt!);
                 Buffer.EndCpuAccess(DmaDirection.FromDevice);
             }
             else
@@ -139,6 +167,20 @@ public sealed class BufferExport : IDisposable
     }
 
     public override string ToString() => $"{Buffer} ({Direction}{(IsCopy ? ", copy" : ", zero-copy")})";
+
+    // A zero-copy fd starts in the CPU's hands (SYNC START), so the first prepare (SYNC END) closes an open
+    // bracket: udmabuf refuses an END that no START opened (EINVAL).
+    private void OpenCpuAccess()
+    {
+        if (_copy is null)
+        {
+            Typed(Buffer.Name, () =>
+            {
+                Buffer.Finish(Direction);
+                return 0;
+            });
+        }
+    }
 
     private void ThrowIfDisposed()
     {

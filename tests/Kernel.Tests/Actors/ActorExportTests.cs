@@ -13,7 +13,8 @@ namespace DmaSg.Kernel.Tests.Actors;
 /// ExportFd through the actors (BufferManager, BufferHandle.ExportFdAsync) inside a kernel that has dma-heap
 /// and udmabuf: the fds are real dmabufs, a udmabuf is the buffer's own multi-segment pages, the allocator
 /// detaches those pages before the arena hands them out again, a heap fd is a copy kept coherent by
-/// prepare/finish, and an actor-exported fd crosses to a second process.
+/// prepare/finish, and the dma-heap backend's buffers are heap dmabufs exported as themselves. (SCM_RIGHTS of
+/// an actor-exported fd runs on the host in tests/Actors.Tests; of udmabuf and heap fds in Backends here.)
 /// </summary>
 public sealed class ActorExportTests : IAsyncLifetime
 {
@@ -125,43 +126,18 @@ public sealed class ActorExportTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_actor_exported_udmabuf_crosses_to_a_second_process_and_bytes_go_both_ways()
-    {
-        Devices.RequireUdmabuf();
-        BufferManager dmasg = Start("""["udmabuf"]""");
-        int size = 7 * Page;
-        await using BufferHandle buf = await dmasg.AllocateAsync(size, name: "actor-xproc");
-        await buf.WriteAsync(0, Pattern(size, 10));
-        var before = ProcFds.Snapshot();
-
-        (int exit, string answer, string stderr) result;
-        await using (FdHandle fd = await buf.ExportFdAsync())
-        {
-            await fd.PrepareAsync();
-            result = PeerProcess.Share(fd.Buffer, seedIn: 10, seedOut: 20, afterSend: () => { });
-            await fd.FinishAsync();
-        }
-
-        Assert.True(result.exit == 0 && result.answer.StartsWith("OK ", StringComparison.Ordinal), $"peer exit {result.exit}: {result.answer}\n{result.stderr}");
-        string[] parts = result.answer.Split(' ');
-        Assert.Equal(nameof(ExportKind.Udmabuf), parts[1]);
-        Assert.Equal(size.ToString(), parts[2]);
-        Assert.Equal(parts[3], parts[4]);
-
-        // The child wrote into the buffer's own pages: no copy back was needed.
-        Assert.Equal(Pattern(size, 20), await buf.ReadAsync(0, size));
-        ProcFds.AssertSame(before, ProcFds.Snapshot());
-    }
-
-    [Fact]
     public async Task The_dma_heap_backend_makes_each_buffer_one_heap_dmabuf_and_exports_it_without_a_copy()
     {
         Devices.RequireDmaHeap();
         BufferManager dmasg = Start("""["udmabuf", "memfd"]""", """
             dmasg.backend = dma-heap
+            dmasg.max-segment = 0
             dmasg.devices.camera { model = bounce, pool-size = 1 MiB }
             dmasg.devices.encoder { model = iommu }
             """);
+
+        // The arena memfd and /dev/dma_heap/system open once, on first use, and stay open.
+        await (await dmasg.AllocateAsync(Page)).DisposeAsync();
         var before = ProcFds.Snapshot();
         int size = 5 * Page;
         byte[] frame = Pattern(size, 30);
@@ -225,7 +201,8 @@ public sealed class ActorExportTests : IAsyncLifetime
             await (await buf.ExportFdAsync()).DisposeAsync();
             var before = ProcFds.Snapshot();
             long free = (await dmasg.GetStatsAsync()).FreePages;
-            for (int i = 0; i < 100; i++)
+            // Under emulation a cycle costs about 0.3 s; tests/Actors.Tests and the Memory-level guest tests do 1,000.
+            for (int i = 0; i < 25; i++)
             {
                 FdHandle fd = await buf.ExportFdAsync();
                 Assert.True(fd.IsDmabuf);

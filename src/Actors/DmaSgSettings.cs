@@ -113,6 +113,12 @@ public sealed record DmaSgSettings
     /// <summary>Where the export providers find their devices; only tests change it.</summary>
     public ProviderOptions ExportOptions { get; init; } = new();
 
+    /// <summary>dmasg.quota.default-pages: arena pages a holder may hold without an override; 0 = unlimited.</summary>
+    public long QuotaDefaultPages { get; init; }
+
+    /// <summary>dmasg.pools: the defaults of a new pool (its size is always given at creation).</summary>
+    public Protocol.PoolConfig Pools { get; init; } = new();
+
     /// <summary>Throws InvalidArgument for settings the allocator cannot start with.</summary>
     public void Validate()
     {
@@ -157,6 +163,14 @@ public sealed record DmaSgSettings
         }
 
         ValidateExportProviders();
+
+        if (QuotaDefaultPages < 0)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.quota.default-pages {QuotaDefaultPages} is negative");
+        }
+
+        // The template has no size of its own: check the rest with one page.
+        ((Pools ?? throw new DmaSgException(DmaSgError.InvalidArgument, "dmasg.pools is missing")) with { Size = Environment.SystemPageSize }).Validate();
 
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (string name in DeviceSpecs.Select(d => d.Name).Concat(Devices.Select(d => d.Name)))

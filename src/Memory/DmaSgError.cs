@@ -35,6 +35,12 @@ public enum DmaSgError
 
     /// <summary>The DMA-API checker caught a misuse (CONFIG_DMA_API_DEBUG).</summary>
     DmaApiViolation,
+
+    /// <summary>
+    /// No buffer free in a pool and the request may not wait (EAGAIN): the pool fails at once when empty, its
+    /// queue of waiters is full, or the wait timed out.
+    /// </summary>
+    WouldBlock,
 }
 
 /// <summary>A typed failure from the memory layer; actors turn it into a failure reply.</summary>

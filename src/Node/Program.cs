@@ -8,6 +8,8 @@ Verb[] verbs =
         PipelineDemo.RunAsync),
     new("arena", "allocate buffers of several sizes in a memfd page arena, fragment it, print free lists and sg segments",
         Cli.NoArguments("arena", () => ArenaDemo.Run(Console.Out))),
+    new("bench", "P1-P5 benchmarks, each design against its baseline, as a table of ratios plus JSON ([--quick] [--json PATH] [--only P1,P3])",
+        BenchVerb.RunAsync),
 ];
 
 return await Cli.RunAsync(verbs, args, Console.Out, Console.Error);

@@ -109,8 +109,50 @@ public partial class ReadmeExamples
         await encoder.DisposeAsync();
         await dmabuf.DisposeAsync();
         await buf.DisposeAsync();
-        var stats = await dmasg.GetStatsAsync();
-        Assert.Equal(stats.TotalPages, stats.FreePages);
+        // The dmabuf gives its buffer ref back by message after its own last ref went: wait for it, as AwaitAssert does.
+        await AllPagesFreeAsync(dmasg);
+        await system.Terminate();
+    }
+
+    [Fact]
+    public async Task A_camera_pool_and_a_client_quota()
+    {
+        using var system = ActorSystem.Create("pooled", """
+            dmasg.arena-size = 64 MiB
+            dmasg.devices.camera.model = bounce
+            """);
+        byte[] frame = new byte[640 * 480 * 2];
+
+        // README:begin pools
+        var dmasg = BufferManager.Get(system);
+
+        // A camera's pool: 4 frames made up front, at most 8. A frame given back is lent again as it is:
+        // no second zeroing per frame (set dmasg.pools.zero-on-recycle = on to have it cleared).
+        await using var pool = await dmasg.CreatePoolAsync(frame.Length, DmaDirection.FromDevice, "camera", minBuffers: 4, maxBuffers: 8);
+        for (int i = 0; i < 3; i++)
+        {
+            await using var lease = await pool.AcquireAsync();  // waits while all 8 are lent (dmasg.pools.when-empty)
+            await lease.PrepareAsync();
+            await lease.DmaWriteAsync(0, frame);
+            await lease.FinishAsync();
+        }                                                       // dispose = back to the pool, not freed
+
+        // Quotas: this client may hold 1024 pages (4 MiB); one page more answers QuotaExceeded.
+        await using var client = dmasg.CreateClient();
+        await client.SetQuotaAsync(1024);
+        HolderQuota quota = await client.GetQuotaAsync();
+        // README:end pools
+
+        PoolInfo info = await pool.InspectAsync();
+        Assert.Equal((4, 4L, 0), (info.Total, info.Allocations, info.Outstanding));
+        Assert.Equal((0L, 1024L), (quota.UsedPages, quota.LimitPages));
+        await using (await client.AllocateAsync(4 << 20))
+        {
+            var e = await Assert.ThrowsAsync<DmaSg.Memory.DmaSgException>(() => client.AllocateAsync(1));
+            Assert.Equal(DmaSg.Memory.DmaSgError.QuotaExceeded, e.Error);
+        }
+
+        await pool.DisposeAsync();
         await system.Terminate();
     }
 
@@ -121,8 +163,42 @@ public partial class ReadmeExamples
         string[] begins = [.. Begin().Matches(source).Select(m => m.Groups[1].Value)];
         string[] ends = [.. End().Matches(source).Select(m => m.Groups[1].Value)];
 
-        Assert.Equal(["embed-plain", "embed-hosting", "facade"], begins);
+        Assert.Equal(["embed-plain", "embed-hosting", "facade", "pools"], begins);
         Assert.Equal(begins, ends);
+    }
+
+    [Fact]
+    public void The_README_holds_every_example_word_for_word()
+    {
+        string source = File.ReadAllText(ThisFile());
+        string readme = File.ReadAllText(Path.Combine(Path.GetDirectoryName(ThisFile())!, "..", "..", "README.md"));
+        foreach (Match begin in Begin().Matches(source))
+        {
+            string name = begin.Groups[1].Value;
+            int start = begin.Index + begin.Length;
+            int end = End().Matches(source).First(m => m.Groups[1].Value == name).Index;
+            Assert.Contains(Normalize(source[start..end]), Normalize(readme));
+        }
+    }
+
+    // Indentation differs between the test method and the README's code block; words and order must not.
+    private static string Normalize(string code) =>
+        string.Join('\n', code.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
+
+    private static async Task AllPagesFreeAsync(BufferManager dmasg)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var stats = await dmasg.GetStatsAsync();
+            if (stats.FreePages == stats.TotalPages || DateTime.UtcNow > deadline)
+            {
+                Assert.Equal(stats.TotalPages, stats.FreePages);
+                return;
+            }
+
+            await Task.Delay(20);
+        }
     }
 
     private static string ThisFile([CallerFilePath] string path = "") => path;

@@ -17,6 +17,7 @@ public sealed partial class AllocatorActor
     {
         ValidateHolder(m.Holder);
         IDmaDevice device = Runtime.Devices.Get(m.Device);
+        IActorRef payer = CheckQuota(m);
         long id = Runtime.NextId();
         string name = m.Name ?? $"buffer#{id}";
         var sink = new PageSink(_arena);
@@ -37,6 +38,7 @@ public sealed partial class AllocatorActor
             buffer.SgTable.Nents, IsUserptr: false, device.Name, m.Direction);
         IActorRef actor = Spawn(buffer, id, m.Holder, sink);
         _buffers[actor] = new BufferRecord(id, buffer.Dmabuf is null ? pages : null);
+        ChargeQuota(actor, payer, buffer.NumPages);
         DmaSgCounters.Inc(ref Counters.Allocations);
         DmaSgCounters.Inc(ref Counters.Maps);
         PublishFreePages();
@@ -117,6 +119,7 @@ public sealed partial class AllocatorActor
 
     private void OnPagesReturned(PagesReturned m)
     {
+        UnchargeQuota(m.Buffer);
         if (_buffers.TryGetValue(m.Buffer, out BufferRecord? record) && record.Pages is { } pages)
         {
             record.Pages = null;
@@ -133,6 +136,7 @@ public sealed partial class AllocatorActor
 
     private void OnTerminated(IActorRef actor)
     {
+        OnWatchedTerminated(actor);
         if (_buffers.Remove(actor, out BufferRecord? record))
         {
             if (record.Pages is { } pages)

@@ -39,18 +39,26 @@ public sealed partial class AllocatorActor
             DmaSgCounters.Read(ref c.AllocationFailures),
             DmaSgCounters.Read(ref c.PagesReclaimed),
             DmaSgCounters.Read(ref c.Maps),
-            DmaSgCounters.Read(ref c.Unmaps));
+            DmaSgCounters.Read(ref c.Unmaps))
+        {
+            Quotas = _quotas?.All() ?? [],
+            QuotaDefaultPages = Runtime.Settings.QuotaDefaultPages,
+            LivePools = _pools.Count,
+        };
     }
 
     private void OnInspect()
     {
         IActorRef requester = Sender;
         AllocatorStats stats = BuildStats();
-        IActorRef[] targets = [.. _buffers.Keys, .. _importers.Keys];
+        IActorRef[] targets = [.. _buffers.Keys, .. _importers.Keys, .. _pools.Keys];
         Gather.Start(Context, targets, Runtime.Settings.AskTimeout, replies =>
             requester.Tell(new DmaSgInspection(
                 stats,
                 replies.OfType<BufferInfo>().OrderBy(b => b.Id).ToArray(),
-                replies.OfType<ImporterInfo>().OrderBy(i => i.Id).ToArray())));
+                replies.OfType<ImporterInfo>().OrderBy(i => i.Id).ToArray())
+            {
+                Pools = replies.OfType<PoolInfo>().OrderBy(p => p.Id).ToArray(),
+            }));
     }
 }

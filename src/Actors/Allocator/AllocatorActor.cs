@@ -142,7 +142,11 @@ public sealed partial class AllocatorActor : DmaSgActor
                 Sender.Tell(Done.Instance);
                 break;
             default:
-                NotUnderstood(message);
+                if (!ReceivePoolsAndQuotas(message))
+                {
+                    NotUnderstood(message);
+                }
+
                 break;
         }
     }

@@ -140,6 +140,9 @@ public sealed partial class BufferActor : DmaSgActor
             case Inspect:
                 OnInspect();
                 break;
+            case RecycleBuffer m:
+                Respond(() => OnRecycle(m));
+                break;
             case LosePages when _sink is not null:
                 _sink.Lost = true;
                 Sender.Tell(Done.Instance);

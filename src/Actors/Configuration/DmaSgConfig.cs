@@ -52,6 +52,8 @@ public static class DmaSgConfig
             ExportProviders = ExportProviders(c),
             Devices = setup?.Devices ?? [],
             FaultInjector = setup?.FaultInjector,
+            QuotaDefaultPages = c.GetLong("quota.default-pages"),
+            Pools = DmaSg.Actors.Pools.PoolConfigReader.Read(c),
         };
         settings.Validate();
         return settings;

@@ -16,7 +16,7 @@ namespace DmaSg.Actors.Facade;
 /// Refs taken through it belong to its holder actor (<see cref="DmaSgClient.Holder"/>); for a group of refs
 /// that should vanish together, use <see cref="CreateClient"/>.
 /// </summary>
-public sealed class BufferManager : IExtension
+public sealed partial class BufferManager : IExtension
 {
     private readonly ExtendedActorSystem _system;
 

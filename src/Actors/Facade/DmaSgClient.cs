@@ -12,7 +12,7 @@ namespace DmaSg.Actors.Facade;
 /// holder stops, DeathWatch drops them all. Failures arrive as <see cref="DmaSgException"/> with the typed
 /// <see cref="DmaSgError"/>; a request to a released object fails with UseAfterRelease, never a timeout.
 /// </summary>
-public sealed class DmaSgClient : IAsyncDisposable
+public sealed partial class DmaSgClient : IAsyncDisposable
 {
     private readonly bool _ownsHolder;
     private int _disposed;

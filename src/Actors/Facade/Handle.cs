@@ -36,7 +36,7 @@ public abstract class Handle : IAsyncDisposable
 
         try
         {
-            await Client.Release(Target, ReleaseRequest()).ConfigureAwait(false);
+            await Client.Release(ReleaseTarget, ReleaseRequest()).ConfigureAwait(false);
         }
         finally
         {
@@ -52,6 +52,9 @@ public abstract class Handle : IAsyncDisposable
     private protected virtual void AfterRelease()
     {
     }
+
+    /// <summary>Where <see cref="ReleaseRequest"/> goes: the target itself, or (a pooled buffer) its pool.</summary>
+    private protected virtual IActorRef ReleaseTarget => Target;
 
     /// <summary>The request that gives this handle's ref back.</summary>
     private protected abstract IDmaSgRequest ReleaseRequest();

@@ -42,6 +42,9 @@ public sealed class DmaSgOptions
     /// <summary>dmasg.max-chunk, bytes.</summary>
     public int? MaxChunk { get; set; }
 
+    /// <summary>dmasg.quota.default-pages (0 = unlimited).</summary>
+    public long? QuotaDefaultPages { get; set; }
+
     /// <summary>dmasg.devices: added to (or replacing by name) the configured devices.</summary>
     public IList<DeviceSpec> DeviceSpecs { get; } = [];
 
@@ -73,6 +76,7 @@ public sealed class DmaSgOptions
         Add("debug-level", DebugLevel);
         Add("ask-timeout", AskTimeout is { } t ? $"{(long)t.TotalMilliseconds}ms" : null);
         Add("max-chunk", MaxChunk);
+        Add("quota.default-pages", QuotaDefaultPages);
         foreach (DeviceSpec d in DeviceSpecs)
         {
             sb.Append(CultureInfo.InvariantCulture,

@@ -43,6 +43,15 @@ public sealed record AllocatorStats(
     long Unmaps) : IDmaSgReply
 {
     public long AllocatedPages => TotalPages - FreePages;
+
+    /// <summary>Holders with pages charged or a quota override, most pages first.</summary>
+    public IReadOnlyList<HolderQuota> Quotas { get; init; } = [];
+
+    /// <summary>dmasg.quota.default-pages (0 = unlimited).</summary>
+    public long QuotaDefaultPages { get; init; }
+
+    /// <summary>Buffer pools alive (deactivated ones stop once their buffers are back).</summary>
+    public int LivePools { get; init; }
 }
 
 /// <summary>A user mapping of a buffer and the holder whose ref it is.</summary>
@@ -121,4 +130,7 @@ public sealed record DmaSgInspection(AllocatorStats Stats, IReadOnlyList<BufferI
 
     /// <summary>Every attachment of every dmabuf.</summary>
     public IEnumerable<AttachmentInfo> Attachments => DmaBufs.SelectMany(d => d.Attachments);
+
+    /// <summary>Every live buffer pool (its buffers are among <see cref="Buffers"/>, held by the pool).</summary>
+    public IReadOnlyList<PoolInfo> Pools { get; init; } = [];
 }

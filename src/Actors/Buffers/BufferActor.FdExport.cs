@@ -18,6 +18,10 @@ public sealed partial class BufferActor
     // Set once a udmabuf was made of these pages: the allocator then detaches them before freeing.
     private bool _pagesShared;
 
+    // Set once any fd of this buffer's own memory went out (udmabuf, or a heap buffer's dmabuf): a copy of that
+    // fd may live on in another process, so a pool must never lend these bytes to someone else.
+    private bool _aliasedByFd;
+
     private void OnFdMessage(object message)
     {
         switch (message)
@@ -78,6 +82,7 @@ public sealed partial class BufferActor
         _fdExports[id] = new FdExportEntry(id, m.Holder, export);
         State(m.Holder).FdExports.Add(id);
         DmaSgCounters.Inc(ref Counters.FdExports);
+        _aliasedByFd |= export.IsZeroCopy;
         if (export.SharesArenaPages && !_pagesShared)
         {
             _pagesShared = true;

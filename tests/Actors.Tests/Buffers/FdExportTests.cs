@@ -172,6 +172,21 @@ public sealed class FdExportTests(ITestOutputHelper output) : FacadeTestKit(outp
     }
 
     [Fact]
+    public async Task A_pooled_buffer_whose_copy_fd_was_closed_is_lent_again()
+    {
+        await using PoolHandle pool = await Dmasg.CreatePoolAsync(PageSize, DmaDirection.Bidirectional, "default", minBuffers: 1, maxBuffers: 1);
+        await using (PooledBufferHandle lease = await pool.AcquireAsync())
+        {
+            // A copy: whoever holds the fd holds its own memory, so the buffer's bytes may be lent again.
+            await using FdHandle fd = await lease.ExportFdAsync();
+            Assert.False(fd.IsZeroCopy);
+        }
+
+        await using PooledBufferHandle again = await pool.AcquireAsync();
+        Assert.True(again.Recycled);
+    }
+
+    [Fact]
     public async Task A_dead_holder_closes_its_fds_and_drops_their_refs()
     {
         await using BufferHandle buf = await Dmasg.AllocateAsync(2 * PageSize, name: "holder-dies");

@@ -96,6 +96,27 @@ public sealed class ActorExportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pooled_buffer_whose_pages_went_out_as_a_udmabuf_is_never_lent_again()
+    {
+        Devices.RequireUdmabuf();
+        BufferManager dmasg = Start("""["udmabuf"]""");
+        await using PoolHandle pool = await dmasg.CreatePoolAsync(2 * Page, DmaDirection.Bidirectional, minBuffers: 1, maxBuffers: 1);
+        long first;
+        await using (PooledBufferHandle lease = await pool.AcquireAsync())
+        {
+            first = lease.Id;
+            await using FdHandle fd = await lease.ExportFdAsync();
+            Assert.True(fd.IsZeroCopy);
+        }
+
+        // Our fd is closed, but a receiver could still hold a copy of it: the pool lets the buffer go.
+        await using PooledBufferHandle again = await pool.AcquireAsync();
+        Assert.NotEqual(first, again.Id);
+        Assert.False(again.Recycled);
+        Assert.Equal(1, (await pool.InspectAsync()).Dropped);
+    }
+
+    [Fact]
     public async Task A_heap_fd_holds_a_copy_that_prepare_and_finish_keep_coherent()
     {
         Devices.RequireDmaHeap();

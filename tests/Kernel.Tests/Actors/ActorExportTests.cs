@@ -222,7 +222,8 @@ public sealed class ActorExportTests : IAsyncLifetime
             await (await buf.ExportFdAsync()).DisposeAsync();
             var before = ProcFds.Snapshot();
             long free = (await dmasg.GetStatsAsync()).FreePages;
-            // Under emulation a cycle costs about 0.3 s; tests/Actors.Tests and the Memory-level guest tests do 1,000, so here a few per kind suffice.
+            // Under emulation a cycle costs about 0.3 s; tests/Actors.Tests and the Memory-level guest tests
+            // do 1,000, so here a few per kind suffice.
             for (int i = 0; i < 10; i++)
             {
                 FdHandle fd = await buf.ExportFdAsync();

@@ -13,7 +13,8 @@ namespace DmaSg.Actors.Buffers;
 // force-released, so an fd never outlives the ref that keeps its pages (udmabuf) or its source (copies).
 public sealed partial class BufferActor
 {
-    private readonly Dictionary<long, FdExportEntry> _fdExports = [];
+    // Made on first use: most buffers are never exported as an fd.
+    private Dictionary<long, FdExportEntry>? _fdExports;
 
     // Set once a udmabuf was made of these pages: the allocator then detaches them before freeing.
     private bool _pagesShared;
@@ -79,7 +80,7 @@ public sealed partial class BufferActor
         }
 
         long id = Runtime.NextId();
-        _fdExports[id] = new FdExportEntry(id, m.Holder, export);
+        (_fdExports ??= [])[id] = new FdExportEntry(id, m.Holder, export);
         State(m.Holder).FdExports.Add(id);
         DmaSgCounters.Inc(ref Counters.FdExports);
         _aliasedByFd |= export.IsZeroCopy;
@@ -101,7 +102,7 @@ public sealed partial class BufferActor
             throw new DmaSgException(DmaSgError.InvalidArgument, $"{_buf.Name}: fd export {m.ExportId} is not held by {m.Holder?.Path}");
         }
 
-        _fdExports.Remove(m.ExportId);
+        _fdExports!.Remove(m.ExportId);
         HolderState state = _holders[entry.Holder];
         state.FdExports.Remove(m.ExportId);
         ForgetIfEmpty(entry.Holder, state);
@@ -119,13 +120,18 @@ public sealed partial class BufferActor
     }
 
     private FdExportEntry FdExport(long id) =>
-        _fdExports.TryGetValue(id, out FdExportEntry? entry)
+        _fdExports is not null && _fdExports.TryGetValue(id, out FdExportEntry? entry)
             ? entry
             : throw new DmaSgException(DmaSgError.InvalidArgument, $"{_buf.Name} has no fd export {id}");
 
     /// <summary>Closes the fd exports of a dead holder; returns how many buffer refs they held.</summary>
     private int CloseFdExports(HolderState state)
     {
+        if (state.TotalRefs == state.Refs || _fdExports is null)
+        {
+            return 0;
+        }
+
         int refs = 0;
         foreach (long id in state.FdExports)
         {
@@ -143,6 +149,11 @@ public sealed partial class BufferActor
     /// <summary>Closes every fd export, before the pages they copy or alias are released.</summary>
     private void CloseAllFdExports()
     {
+        if (_fdExports is null)
+        {
+            return;
+        }
+
         foreach (FdExportEntry entry in _fdExports.Values)
         {
             CloseExport(entry);

@@ -167,7 +167,7 @@ public sealed partial class BufferActor : DmaSgActor
     private void ForceRelease()
     {
         CloseAllFdExports();
-        foreach (MmapEntry entry in _mmaps.Values)
+        foreach (MmapEntry entry in _mmaps?.Values ?? Enumerable.Empty<MmapEntry>())
         {
             try
             {
@@ -181,7 +181,7 @@ public sealed partial class BufferActor : DmaSgActor
             DmaSgCounters.Dec(ref Counters.Mmaps);
         }
 
-        _mmaps.Clear();
+        _mmaps?.Clear();
         while (!Released)
         {
             try

@@ -1,4 +1,5 @@
 using DmaSg.Actors.Protocol;
+using DmaSg.Memory;
 using DmaSg.Memory.Dma;
 using DmaSg.Memory.ScatterGather;
 
@@ -276,6 +277,13 @@ public sealed class MmapHandle : Handle
     public unsafe Span<byte> AsSpan()
     {
         ThrowIfDisposed();
+        if (Cluster.TransferLimits.IsRemote(Target))
+        {
+            // The address is in the buffer's node's process: here it points at nothing of ours.
+            throw new DmaSgException(DmaSgError.InvalidArgument,
+                $"mapping {MappingId} lives on {Target.Path.Address}; use the buffer's ReadAsync/WriteAsync from another node");
+        }
+
         return new Span<byte>((void*)Address, checked((int)Length));
     }
 

@@ -59,7 +59,7 @@ public sealed partial class BufferActor
             _buf.Device.Name,
             _buf.Direction,
             _buf.NumUsers,
-            _holders.Where(h => h.Value.Refs > 0).Select(h => new HolderRefs(h.Key, h.Value.Refs)).ToArray(),
+            _holders.Where(h => h.Value.TotalRefs > 0).Select(h => new HolderRefs(h.Key, h.Value.TotalRefs)).ToArray(),
             (_mmaps?.Values ?? Enumerable.Empty<MmapEntry>()).Select(m => new MmapInfo(m.Id, m.Holder, m.Mapping.Length)).OrderBy(m => m.MappingId).ToArray(),
             _buf.HasVaddr,
             sgt.OrigNents,

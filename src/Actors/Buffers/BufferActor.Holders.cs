@@ -114,7 +114,8 @@ public sealed partial class BufferActor
                 }
             }
 
-            for (int i = 0; i < state.Refs && !Released; i++)
+            int refs = state.Refs + CloseFdExports(state);
+            for (int i = 0; i < refs && !Released; i++)
             {
                 _buf.Put();
             }
@@ -135,9 +136,17 @@ public sealed partial class BufferActor
 
         private List<long>? _mmaps;
 
+        private List<long>? _fdExports;
+
         // Made on first use: most holders never mmap.
         public List<long> Mmaps => _mmaps ??= [];
 
-        public bool IsEmpty => Refs == 0 && (_mmaps is null || _mmaps.Count == 0);
+        /// <summary>Exported fds of this holder, each holding one buffer ref (made on first use, as <see cref="Mmaps"/>).</summary>
+        public List<long> FdExports => _fdExports ??= [];
+
+        /// <summary>Plain refs plus those held through exported fds.</summary>
+        public int TotalRefs => Refs + (_fdExports?.Count ?? 0);
+
+        public bool IsEmpty => Refs == 0 && (_mmaps is null || _mmaps.Count == 0) && (_fdExports is null || _fdExports.Count == 0);
     }
 }

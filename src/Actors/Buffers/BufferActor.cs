@@ -134,6 +134,9 @@ public sealed partial class BufferActor : DmaSgActor
             case ExportDmaBuf m:
                 Respond(() => OnExport(m.Holder));
                 break;
+            case ExportFd or CloseFd or PrepareFd or FinishFd:
+                OnFdMessage(message);
+                break;
             case Inspect:
                 OnInspect();
                 break;
@@ -163,6 +166,7 @@ public sealed partial class BufferActor : DmaSgActor
 
     private void ForceRelease()
     {
+        CloseAllFdExports();
         foreach (MmapEntry entry in _mmaps?.Values ?? Enumerable.Empty<MmapEntry>())
         {
             try

@@ -34,11 +34,24 @@ public abstract class Handle : IAsyncDisposable
             return;
         }
 
-        await Client.Release(ReleaseTarget, ReleaseRequest()).ConfigureAwait(false);
+        try
+        {
+            await Client.Release(ReleaseTarget, ReleaseRequest()).ConfigureAwait(false);
+        }
+        finally
+        {
+            AfterRelease();
+        }
+
         GC.SuppressFinalize(this);
     }
 
     public override string ToString() => $"{GetType().Name}({Target.Path.Name}{(IsDisposed ? ", disposed" : string.Empty)})";
+
+    /// <summary>Local cleanup once the release was sent, whether or not it succeeded (an fd handle closes its fd).</summary>
+    private protected virtual void AfterRelease()
+    {
+    }
 
     /// <summary>Where <see cref="ReleaseRequest"/> goes: the target itself, or (a pooled buffer) its pool.</summary>
     private protected virtual IActorRef ReleaseTarget => Target;

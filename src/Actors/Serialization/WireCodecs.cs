@@ -19,6 +19,7 @@ internal static partial class WireCodecs
         AddInspection();
         AddCluster();
         AddPools();
+        AddFds();
     }
 
     /// <summary>Every type with a wire format, by manifest.</summary>

@@ -21,7 +21,7 @@ namespace DmaSg.Cluster.Tests.Serialization;
 public sealed class WireFormatTests : IClassFixture<WireFormatTests.WireSystem>
 {
     // Messages that carry objects or memory of their own process; the serializer refuses them by design.
-    private static readonly Type[] LocalOnly = [typeof(RegisterDevice), typeof(GetUserptr), typeof(SetFaultInjector), typeof(DmaSg.Actors.Buffers.LosePages)];
+    private static readonly Type[] LocalOnly = [typeof(RegisterDevice), typeof(GetUserptr), typeof(SetFaultInjector), typeof(DmaSg.Actors.Buffers.LosePages), typeof(FdExported)];
 
     private readonly ActorSystem _system;
     private readonly DmaSgSerializer _serializer;

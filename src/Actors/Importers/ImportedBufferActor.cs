@@ -234,7 +234,9 @@ public sealed class ImportedBufferActor : DmaSgActor, IWithUnboundedStash
                 Log.Warning("{0}: detaching a pinned buffer; unpinning first", Name);
                 StartUnpin(reply =>
                 {
-                    if (reply is DmaSgFailure f)
+                    // NotAttached: the exporter died under us (the state is Detached now), so there is nothing left
+                    // to undo and the detach goes on.
+                    if (reply is DmaSgFailure { Error: not DmaSgError.NotAttached } f)
                     {
                         client.Tell(f);
                         return;
@@ -246,7 +248,8 @@ public sealed class ImportedBufferActor : DmaSgActor, IWithUnboundedStash
             case ImporterState.Attached:
                 Await(_attachment!, Detach.Instance, reply =>
                 {
-                    client.Tell(reply is DmaSgFailure { Error: DmaSgError.UseAfterRelease } ? Done.Instance : reply);
+                    // The attachment already gone (released, or died before answering) is as good as detached.
+                    client.Tell(reply is DmaSgFailure { Error: DmaSgError.UseAfterRelease or DmaSgError.NotAttached } ? Done.Instance : reply);
                     _state = ImporterState.Detached;
                     Context.Stop(Self);
                 });

@@ -1,3 +1,4 @@
 using System.Runtime.CompilerServices;
 
 [assembly: InternalsVisibleTo("DmaSg.Actors.Tests")]
+[assembly: InternalsVisibleTo("DmaSg.Cluster.Tests")]

@@ -1,5 +1,6 @@
 using DmaSg.Memory;
 using DmaSg.Memory.Arena;
+using DmaSg.Memory.Backends;
 using DmaSg.Memory.Dma;
 
 namespace DmaSg.Actors;
@@ -48,8 +49,27 @@ public sealed record DmaSgSettings
     /// <summary>Largest buddy order (blocks of 2^MaxOrder pages). Default 10.</summary>
     public int MaxOrder { get; init; } = 10;
 
-    /// <summary>Where pages come from; only "memfd" is built in.</summary>
-    public string Backend { get; init; } = "memfd";
+    /// <summary>
+    /// Where buffers come from: "memfd" (arena pages, the default) or "dma-heap" (each buffer one kernel dmabuf
+    /// from /dev/dma_heap/<see cref="DmaHeapName"/>, CPU-mapped by mmap, prepare/finish with DMA_BUF_IOCTL_SYNC).
+    /// </summary>
+    public string Backend { get; init; } = MemfdBackend;
+
+    /// <summary>The heap of the dma-heap backend: a file name under /dev/dma_heap ("system", "linux,cma", ...).</summary>
+    public string DmaHeapName { get; init; } = DmaHeapProvider.DefaultHeap;
+
+    /// <summary>
+    /// What the dma-heap backend does when the heap cannot serve an allocation (missing device, EACCES, ENOMEM):
+    /// "none" fails with the reason (DeviceGone naming the device, or OutOfMemory); "memfd" takes arena pages.
+    /// </summary>
+    public string DmaHeapFallback { get; init; } = "none";
+
+    public const string MemfdBackend = "memfd";
+
+    public const string DmaHeapBackend = "dma-heap";
+
+    /// <summary>True when buffers are dma-heap dmabufs.</summary>
+    public bool UsesDmaHeap => string.Equals(Backend, DmaHeapBackend, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>How freed pages are zeroed before reuse.</summary>
     public ZeroStrategy Zero { get; init; } = ZeroStrategy.Memset;
@@ -84,6 +104,15 @@ public sealed record DmaSgSettings
     /// <summary>Test hook: fails chosen page-block allocations.</summary>
     public IAllocFaultInjector? FaultInjector { get; init; }
 
+    /// <summary>
+    /// dmasg.export.providers: who makes the fd of an ExportFd, tried in order ("dma-heap[:NAME]", "udmabuf",
+    /// "memfd"). An unusable provider is logged once with its reason and skipped.
+    /// </summary>
+    public IReadOnlyList<string> ExportProviders { get; init; } = ProviderChain.DefaultOrder;
+
+    /// <summary>Where the export providers find their devices; only tests change it.</summary>
+    public ProviderOptions ExportOptions { get; init; } = new();
+
     /// <summary>dmasg.quota.default-pages: arena pages a holder may hold without an override; 0 = unlimited.</summary>
     public long QuotaDefaultPages { get; init; }
 
@@ -103,9 +132,19 @@ public sealed record DmaSgSettings
             throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.max-order {MaxOrder} is outside 0..20");
         }
 
-        if (!string.Equals(Backend, "memfd", StringComparison.OrdinalIgnoreCase))
+        if (!string.Equals(Backend, MemfdBackend, StringComparison.OrdinalIgnoreCase) && !UsesDmaHeap)
         {
-            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.backend \"{Backend}\" is not available here; use \"memfd\"");
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.backend \"{Backend}\" is not memfd or dma-heap");
+        }
+
+        if (DmaHeapFallback is not ("none" or MemfdBackend))
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.dma-heap.fallback \"{DmaHeapFallback}\" is not none or memfd");
+        }
+
+        if (string.IsNullOrEmpty(DmaHeapName) || DmaHeapName.Contains('/') || DmaHeapName is "." or "..")
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.dma-heap.heap \"{DmaHeapName}\" is not a file name under /dev/dma_heap");
         }
 
         if (MaxSegment is <= 0)
@@ -123,6 +162,8 @@ public sealed record DmaSgSettings
             throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.ask-timeout {AskTimeout} must be positive");
         }
 
+        ValidateExportProviders();
+
         if (QuotaDefaultPages < 0)
         {
             throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.quota.default-pages {QuotaDefaultPages} is negative");
@@ -138,6 +179,25 @@ public sealed record DmaSgSettings
             {
                 throw new DmaSgException(DmaSgError.InvalidArgument, $"device name \"{name}\" is empty or used twice");
             }
+        }
+    }
+
+    /// <summary>Every provider name must be known and named once; nothing is opened here (providers open lazily).</summary>
+    private void ValidateExportProviders()
+    {
+        if (ExportProviders is null || ExportProviders.Count == 0)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, "dmasg.export.providers is empty: name at least one of dma-heap[:NAME], udmabuf, memfd");
+        }
+
+        try
+        {
+            // The chain checks names and duplicates; building it opens no device.
+            new ProviderChain(ExportProviders, options: ExportOptions).Dispose();
+        }
+        catch (DmaSgException e)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"dmasg.export.providers: {e.Detail}");
         }
     }
 }

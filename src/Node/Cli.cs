@@ -43,6 +43,12 @@ public static class Cli
         {
             return await verb.Run(args[1..]);
         }
+        catch (Hosting.UsageException ex)
+        {
+            await stderr.WriteLineAsync($"dmasg {name}: {ex.Message}");
+            WriteUsage(verbs, stderr);
+            return UsageExit;
+        }
         catch (DmaSgException ex)
         {
             // A typed failure of the memory layer is an answer, not a crash: say it and exit 1.

@@ -6,6 +6,7 @@ using DmaSg.Actors.Facade;
 using DmaSg.Actors.Hosting;
 using DmaSg.Memory.Dma;
 using DmaSg.Actors.Protocol;
+using DmaSg.Memory.Backends;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Serilog;
@@ -157,13 +158,55 @@ public partial class ReadmeExamples
     }
 
     [Fact]
+    public async Task Export_a_buffer_as_an_fd_to_another_process()
+    {
+        using var system = ActorSystem.Create("exporting", "dmasg.arena-size = 16 MiB");
+        byte[] frame = Enumerable.Range(0, 3 * 4096).Select(i => (byte)(i * 7)).ToArray();
+        (FdChannel channel, FdChannel peer) = FdChannel.CreatePair();
+        using var peerEnd = peer;
+        using var ourEnd = channel;
+
+        // The other process, played by a task: it receives the fd, maps it, checks the frame and writes its answer.
+        Task peerDone = Task.Run(() =>
+        {
+            using ExportedBuffer received = peer.ReceiveBuffer(TimeSpan.FromSeconds(10));
+            using DmaSg.Interop.SafeMapping map = received.Map();
+            received.Finish(DmaDirection.Bidirectional);
+            Assert.Equal(frame, map.AsSpan()[..frame.Length].ToArray());
+            map.AsSpan()[0] = 42;
+            received.Prepare(DmaDirection.Bidirectional);
+        });
+
+        // README:begin export-fd
+        var dmasg = BufferManager.Get(system);
+        await using var buf = await dmasg.AllocateAsync(frame.Length, DmaDirection.Bidirectional);
+        await buf.WriteAsync(0, frame);
+
+        // The buffer as an fd for another process or a driver: a udmabuf of its own pages, a dma-heap copy or a
+        // sealed memfd copy, in the order of dmasg.export.providers. The handle holds the fd and a buffer ref.
+        await using var fd = await buf.ExportFdAsync();
+        await fd.PrepareAsync();          // a copy takes the buffer's bytes now; a dmabuf gets SYNC END
+        channel.SendBuffer(fd.Buffer);    // SCM_RIGHTS over a Unix socket (FdChannel); the peer maps it
+        await peerDone;                   // ... and writes its answer into it
+        await fd.FinishAsync();           // a copy brings the peer's bytes home; a dmabuf gets SYNC START
+        byte[] answer = await buf.ReadAsync(0, 1);
+        // README:end export-fd
+
+        Assert.Equal(42, answer[0]);
+        await fd.DisposeAsync();
+        await buf.DisposeAsync();
+        await AllPagesFreeAsync(dmasg);
+        await system.Terminate();
+    }
+
+    [Fact]
     public void Every_example_has_matching_markers()
     {
         string source = File.ReadAllText(ThisFile());
         string[] begins = [.. Begin().Matches(source).Select(m => m.Groups[1].Value)];
         string[] ends = [.. End().Matches(source).Select(m => m.Groups[1].Value)];
 
-        Assert.Equal(["embed-plain", "embed-hosting", "facade", "pools"], begins);
+        Assert.Equal(["embed-plain", "embed-hosting", "facade", "pools", "export-fd"], begins);
         Assert.Equal(begins, ends);
     }
 

@@ -24,7 +24,7 @@ public sealed partial class AllocatorActor
         SgBuffer buffer;
         try
         {
-            buffer = SgBuffer.Allocate(_arena, device, m.Size, m.Direction, name, sink.Return);
+            buffer = AllocateBuffer(device, m, name, sink);
         }
         catch (DmaSgException e)
         {
@@ -37,8 +37,8 @@ public sealed partial class AllocatorActor
         var created = new BufferCreated(ActorRefs.Nobody, id, name, buffer.Size, buffer.NumPages, buffer.SgTable.OrigNents,
             buffer.SgTable.Nents, IsUserptr: false, device.Name, m.Direction);
         IActorRef actor = Spawn(buffer, id, m.Holder, sink);
-        _buffers[actor] = new BufferRecord(id, pages);
-        ChargeQuota(actor, payer, pages.Length);
+        _buffers[actor] = new BufferRecord(id, buffer.Dmabuf is null ? pages : null);
+        ChargeQuota(actor, payer, buffer.NumPages);
         DmaSgCounters.Inc(ref Counters.Allocations);
         DmaSgCounters.Inc(ref Counters.Maps);
         PublishFreePages();
@@ -123,6 +123,11 @@ public sealed partial class AllocatorActor
         if (_buffers.TryGetValue(m.Buffer, out BufferRecord? record) && record.Pages is { } pages)
         {
             record.Pages = null;
+            if (!DetachIfShared(record, pages))
+            {
+                return;
+            }
+
             _arena.FreePageList(pages);
             PublishFreePages();
             Dprintk(2, "buffer#{0}: {1} pages back", record.Id, pages.Length);
@@ -137,6 +142,11 @@ public sealed partial class AllocatorActor
             if (record.Pages is { } pages)
             {
                 // The buffer stopped without sending its pages home (a crash, or its PostStop failed): take them back.
+                if (!DetachIfShared(record, pages))
+                {
+                    return;
+                }
+
                 _arena.FreePageList(pages);
                 Interlocked.Add(ref Counters.PagesReclaimed, pages.Length);
                 PublishFreePages();

@@ -4,6 +4,7 @@ using DmaSg.Actors.Protocol;
 using DmaSg.Actors.Support;
 using DmaSg.Memory;
 using DmaSg.Memory.Arena;
+using DmaSg.Memory.Backends;
 using DmaSg.Memory.Dma;
 
 namespace DmaSg.Actors.Allocator;
@@ -29,6 +30,10 @@ public sealed partial class AllocatorActor : DmaSgActor
         {
             FaultInjector = s.FaultInjector,
         };
+
+        // Each provider that cannot be used is logged once, with its reason, the first time an export needs it.
+        Runtime.Exporter = new FdExporter(_arena, new ProviderChain(s.ExportProviders, message => Log.Warning("{0}", message), s.ExportOptions));
+        _heap = s.UsesDmaHeap ? new DmaHeapProvider(s.DmaHeapName, s.ExportOptions.DmaHeapDirectory) : null;
         PublishFreePages();
     }
 
@@ -78,6 +83,9 @@ public sealed partial class AllocatorActor : DmaSgActor
             (entry.Device as IDisposable)?.Dispose();
         }
 
+        // Children closed their exported fds in their PostStop; now nothing can ask for a new one.
+        Runtime.Exporter?.Dispose();
+        _heap?.Dispose();
         _arena.Dispose();
     }
 
@@ -110,6 +118,9 @@ public sealed partial class AllocatorActor : DmaSgActor
                 break;
             case PagesReturned m:
                 OnPagesReturned(m);
+                break;
+            case PagesShared m:
+                OnPagesShared(m);
                 break;
             case Terminated t:
                 OnTerminated(t.ActorRef);
@@ -194,6 +205,9 @@ public sealed partial class AllocatorActor : DmaSgActor
         public long Id { get; } = id;
 
         public int[]? Pages { get; set; } = pages;
+
+        /// <summary>A udmabuf was made of these pages: detach them before they are free again.</summary>
+        public bool SharedWithKernel { get; set; }
     }
 }
 

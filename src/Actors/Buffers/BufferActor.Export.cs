@@ -10,8 +10,8 @@ namespace DmaSg.Actors.Buffers;
 // get_dmabuf (export) and Inspect.
 public sealed partial class BufferActor
 {
-    // Exported dmabufs: children, each the holder of one buffer ref.
-    private readonly HashSet<IActorRef> _dmabufs = [];
+    // Exported dmabufs: children, each the holder of one buffer ref (made on the first export).
+    private HashSet<IActorRef>? _dmabufs;
 
     private IDmaSgReply OnExport(IActorRef holder)
     {
@@ -40,7 +40,7 @@ public sealed partial class BufferActor
 
         // The dmabuf holds the ref it keeps until its release; DeathWatch drops it when the dmabuf stops.
         State(dmabuf).Refs++;
-        _dmabufs.Add(dmabuf);
+        (_dmabufs ??= []).Add(dmabuf);
         Dprintk(1, "{0}: exported as dmabuf#{1}", _buf.Name, id);
         return new Exported(dmabuf, id, _buf.Size);
     }
@@ -59,13 +59,13 @@ public sealed partial class BufferActor
             _buf.Device.Name,
             _buf.Direction,
             _buf.NumUsers,
-            _holders.Where(h => h.Value.Refs > 0).Select(h => new HolderRefs(h.Key, h.Value.Refs)).ToArray(),
-            _mmaps.Values.Select(m => new MmapInfo(m.Id, m.Holder, m.Mapping.Length)).OrderBy(m => m.MappingId).ToArray(),
+            _holders.Where(h => h.Value.TotalRefs > 0).Select(h => new HolderRefs(h.Key, h.Value.TotalRefs)).ToArray(),
+            (_mmaps?.Values ?? Enumerable.Empty<MmapEntry>()).Select(m => new MmapInfo(m.Id, m.Holder, m.Mapping.Length)).OrderBy(m => m.MappingId).ToArray(),
             _buf.HasVaddr,
             sgt.OrigNents,
             sgt.Nents,
             []);
-        Gather.Start(Context, _dmabufs.ToArray(), Runtime.Settings.AskTimeout, replies =>
+        Gather.Start(Context, _dmabufs?.ToArray() ?? [], Runtime.Settings.AskTimeout, replies =>
             requester.Tell(info with { DmaBufs = replies.OfType<DmaBufInfo>().OrderBy(d => d.Id).ToArray() }));
     }
 }

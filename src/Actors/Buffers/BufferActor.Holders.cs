@@ -94,7 +94,7 @@ public sealed partial class BufferActor
             return;
         }
 
-        if (_dmabufs.Remove(holder))
+        if (_dmabufs?.Remove(holder) == true)
         {
             Dprintk(2, "{0}: dmabuf {1} released its ref", _buf.Name, holder.Path.Name);
         }
@@ -107,14 +107,15 @@ public sealed partial class BufferActor
         {
             foreach (long id in state.Mmaps)
             {
-                if (_mmaps.Remove(id, out MmapEntry? entry))
+                if (_mmaps!.Remove(id, out MmapEntry? entry))
                 {
                     Support.DmaSgCounters.Dec(ref Counters.Mmaps);
                     entry.Mapping.Dispose();
                 }
             }
 
-            for (int i = 0; i < state.Refs && !Released; i++)
+            int refs = state.Refs + CloseFdExports(state);
+            for (int i = 0; i < refs && !Released; i++)
             {
                 _buf.Put();
             }
@@ -133,8 +134,19 @@ public sealed partial class BufferActor
     {
         public int Refs { get; set; }
 
-        public List<long> Mmaps { get; } = [];
+        private List<long>? _mmaps;
 
-        public bool IsEmpty => Refs == 0 && Mmaps.Count == 0;
+        private List<long>? _fdExports;
+
+        // Made on first use: most holders never mmap.
+        public List<long> Mmaps => _mmaps ??= [];
+
+        /// <summary>Exported fds of this holder, each holding one buffer ref (made on first use, as <see cref="Mmaps"/>).</summary>
+        public List<long> FdExports => _fdExports ??= [];
+
+        /// <summary>Plain refs plus those held through exported fds.</summary>
+        public int TotalRefs => Refs + (_fdExports?.Count ?? 0);
+
+        public bool IsEmpty => Refs == 0 && (_mmaps is null || _mmaps.Count == 0) && (_fdExports is null || _fdExports.Count == 0);
     }
 }

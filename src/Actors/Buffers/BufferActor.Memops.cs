@@ -10,7 +10,8 @@ namespace DmaSg.Actors.Buffers;
 // mmap/munmap and byte access: CPU copies and device DMA through the buffer's own mapping.
 public sealed partial class BufferActor
 {
-    private readonly Dictionary<long, MmapEntry> _mmaps = [];
+    // User mappings by id (made on the first mmap: most buffers are never mapped).
+    private Dictionary<long, MmapEntry>? _mmaps;
 
     private IDmaSgReply OnMmap(Mmap m)
     {
@@ -19,7 +20,7 @@ public sealed partial class BufferActor
         // SgBuffer.Mmap takes the mapping's ref itself and gives it back if the mapping fails.
         UserMapping mapping = _buf.Mmap(m.Length);
         long id = Runtime.NextId();
-        _mmaps[id] = new MmapEntry(id, mapping, m.Holder);
+        (_mmaps ??= [])[id] = new MmapEntry(id, mapping, m.Holder);
         State(m.Holder).Mmaps.Add(id);
         DmaSgCounters.Inc(ref Counters.Mmaps);
         return new Mmapped(Self, id, mapping.Address, mapping.Length, mapping.MappedLength);
@@ -27,7 +28,7 @@ public sealed partial class BufferActor
 
     private IDmaSgReply OnMunmap(Munmap m)
     {
-        if (!_mmaps.TryGetValue(m.MappingId, out MmapEntry? entry) || !entry.Holder.Equals(m.Holder))
+        if (_mmaps is null || !_mmaps.TryGetValue(m.MappingId, out MmapEntry? entry) || !entry.Holder.Equals(m.Holder))
         {
             throw new DmaSgException(DmaSgError.InvalidArgument, $"{_buf.Name} has no mapping {m.MappingId} of holder {m.Holder?.Path}");
         }
@@ -51,7 +52,7 @@ public sealed partial class BufferActor
 
     private IDmaSgReply OnReadBytes(ReadBytes m)
     {
-        CheckChunk(m.Count);
+        CheckReadChunk(m.Count);
         DmaAccess.CheckRange(_buf.Size, m.Offset, m.Count);
         var data = new byte[m.Count];
         _buf.CopyToCpu(m.Offset, data);
@@ -68,7 +69,7 @@ public sealed partial class BufferActor
 
     private IDmaSgReply OnDmaRead(DmaRead m)
     {
-        CheckChunk(m.Count);
+        CheckReadChunk(m.Count);
         var sgt = _buf.SgTable;
         byte[] data = DmaAccess.Read(_buf.Device, sgt.Dma.ToArray(), _buf.Size, m.Offset, m.Count);
         return new BytesRead(m.Offset, data);
@@ -87,6 +88,17 @@ public sealed partial class BufferActor
         if (count > Runtime.Settings.MaxChunk)
         {
             throw new DmaSgException(DmaSgError.InvalidArgument, $"{count} bytes exceed dmasg.max-chunk ({Runtime.Settings.MaxChunk})");
+        }
+    }
+
+    /// <summary>A read's reply must also fit the remote frame when the reader is on another node (else it is dropped unseen).</summary>
+    private void CheckReadChunk(int count)
+    {
+        CheckChunk(count);
+        int limit = Cluster.TransferLimits.Of(Context.System).ChunkFor(Sender, Runtime.Settings.MaxChunk);
+        if (count > limit)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"{count} bytes exceed the remote chunk limit ({limit}) for a reader on {Sender.Path.Address}");
         }
     }
 

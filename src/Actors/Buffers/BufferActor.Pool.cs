@@ -10,7 +10,8 @@ public sealed partial class BufferActor
     {
         // Lent again only when the pool's ref is the last one: an export, an mmap or another holder's ref
         // means someone may still touch the bytes.
-        bool reusable = _buf.NumUsers == 1 && m.Holder is not null && _holders.TryGetValue(m.Holder, out HolderState? state) && state.Refs == 1;
+        // Nor when an fd of its own memory ever went out: a receiver may keep that fd after ours closed.
+        bool reusable = !_aliasedByFd && _buf.NumUsers == 1 && m.Holder is not null && _holders.TryGetValue(m.Holder, out HolderState? state) && state.Refs == 1;
         if (reusable && m.Zero)
         {
             Clear();

@@ -134,6 +134,9 @@ public sealed partial class BufferActor : DmaSgActor
             case ExportDmaBuf m:
                 Respond(() => OnExport(m.Holder));
                 break;
+            case ExportFd or CloseFd or PrepareFd or FinishFd:
+                OnFdMessage(message);
+                break;
             case Inspect:
                 OnInspect();
                 break;
@@ -163,7 +166,8 @@ public sealed partial class BufferActor : DmaSgActor
 
     private void ForceRelease()
     {
-        foreach (MmapEntry entry in _mmaps.Values)
+        CloseAllFdExports();
+        foreach (MmapEntry entry in _mmaps?.Values ?? Enumerable.Empty<MmapEntry>())
         {
             try
             {
@@ -177,7 +181,7 @@ public sealed partial class BufferActor : DmaSgActor
             DmaSgCounters.Dec(ref Counters.Mmaps);
         }
 
-        _mmaps.Clear();
+        _mmaps?.Clear();
         while (!Released)
         {
             try

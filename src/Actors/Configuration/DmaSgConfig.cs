@@ -28,6 +28,8 @@ public static class DmaSgConfig
             ArenaSize = Bytes(c, "arena-size"),
             MaxOrder = c.GetInt("max-order"),
             Backend = c.GetString("backend"),
+            DmaHeapName = c.GetString("dma-heap.heap"),
+            DmaHeapFallback = c.GetString("dma-heap.fallback"),
             Zero = c.GetString("zero-strategy") switch
             {
                 "memset" => ZeroStrategy.Memset,
@@ -47,6 +49,7 @@ public static class DmaSgConfig
             AskTimeout = c.GetTimeSpan("ask-timeout", null, allowInfinite: false),
             MaxChunk = checked((int)Bytes(c, "max-chunk")),
             DeviceSpecs = Devices(c),
+            ExportProviders = ExportProviders(c),
             Devices = setup?.Devices ?? [],
             FaultInjector = setup?.FaultInjector,
             QuotaDefaultPages = c.GetLong("quota.default-pages"),
@@ -79,6 +82,18 @@ public static class DmaSgConfig
                 return new DeviceSpec(name, model, Positive(d, "max-segment"), Positive(d, "pool-size"), Positive(d, "address-limit"));
             })
             .ToArray();
+    }
+
+    private static string[] ExportProviders(Config c)
+    {
+        try
+        {
+            return c.GetStringList("export.providers").ToArray();
+        }
+        catch (Exception e) when (e is ConfigurationException or InvalidCastException or FormatException)
+        {
+            throw Bad($"dmasg.export.providers is not a list of provider names: {e.Message}");
+        }
     }
 
     private static long? Positive(Config c, string key) => c.HasPath(key) && Bytes(c, key) is var v and > 0 ? v : null;

@@ -21,6 +21,10 @@ public sealed class AttachmentActor : DmaSgActor
     private readonly IActorRef _holder;
     private DmaDirection _dir = DmaDirection.None;
 
+    // The mapped table as a value, made once per mapping: a cached map answers with it instead of
+    // copying the entries and segments again. Immutable, so every reply can share it.
+    private SgTableInfo? _info;
+
     private AttachmentActor(DmaSgRuntime runtime, long id, IDmaDevice device, SgTable sgt, IActorRef holder)
         : base(runtime)
     {
@@ -93,7 +97,7 @@ public sealed class AttachmentActor : DmaSgActor
         dir.ThrowIfInvalidForMapping();
         if (_dir == dir)
         {
-            return new AttachmentMapped(SgTableInfo.From(_sgt), dir, Cached: true);
+            return new AttachmentMapped(_info ??= SgTableInfo.From(_sgt), dir, Cached: true);
         }
 
         // Release the previous cache, then map with the new direction.
@@ -108,9 +112,10 @@ public sealed class AttachmentActor : DmaSgActor
         }
 
         _dir = dir;
+        _info = SgTableInfo.From(_sgt);
         DmaSgCounters.Inc(ref Counters.AttachmentMappings);
         DmaSgCounters.Inc(ref Counters.Maps);
-        return new AttachmentMapped(SgTableInfo.From(_sgt), dir, Cached: false);
+        return new AttachmentMapped(_info, dir, Cached: false);
     }
 
     private void Unmap()
@@ -122,6 +127,7 @@ public sealed class AttachmentActor : DmaSgActor
 
         DmaDirection dir = _dir;
         _dir = DmaDirection.None;
+        _info = null;
         DmaSgCounters.Dec(ref Counters.AttachmentMappings);
         DmaSgCounters.Inc(ref Counters.Unmaps);
         _device.UnmapSg(_sgt, _sgt.OrigNents, dir);

@@ -110,6 +110,14 @@ public sealed class DmaBufActor : DmaSgActor
                     Relay(m);
                 });
                 break;
+            case ExportFd m:
+                // dma_buf_fd: the fd's ref is on the buffer behind this dmabuf, as a mapping's is.
+                RespondOnFailure(() =>
+                {
+                    ValidateHolder(m.Holder);
+                    Relay(m);
+                });
+                break;
             case Inspect:
                 OnInspect();
                 break;

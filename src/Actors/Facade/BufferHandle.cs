@@ -1,4 +1,5 @@
 using DmaSg.Actors.Protocol;
+using DmaSg.Memory;
 using DmaSg.Memory.Dma;
 using DmaSg.Memory.ScatterGather;
 
@@ -60,6 +61,17 @@ public sealed class BufferHandle : Handle
     {
         Exported e = await Ask<Exported>(new ExportDmaBuf(Client.Holder)).ConfigureAwait(false);
         return new DmaBufHandle(Client, e);
+    }
+
+    /// <summary>
+    /// dma_buf_fd: the buffer as a file descriptor for another process or a driver: a real dmabuf where the
+    /// kernel allows it, a sealed memfd otherwise (dmasg.export.providers). The handle holds a buffer ref and
+    /// the fd until disposed. <paramref name="direction"/> is how the fd's user uses it (default: the buffer's).
+    /// </summary>
+    public async Task<FdHandle> ExportFdAsync(DmaDirection? direction = null, string? name = null)
+    {
+        FdExported e = await Ask<FdExported>(new ExportFd(Client.Holder, direction, name)).ConfigureAwait(false);
+        return new FdHandle(Client, e);
     }
 
     /// <summary>Another handle with a ref of its own on the same buffer.</summary>
@@ -139,6 +151,16 @@ public sealed class DmaBufHandle : Handle
     {
         Mmapped m = await Ask<Mmapped>(new Mmap(length ?? Size, Client.Holder)).ConfigureAwait(false);
         return new MmapHandle(Client, m);
+    }
+
+    /// <summary>
+    /// dma_buf_fd: this dmabuf as a file descriptor (see <see cref="BufferHandle.ExportFdAsync"/>); the fd's ref
+    /// is on the buffer behind the dmabuf, so it outlives this handle until disposed.
+    /// </summary>
+    public async Task<FdHandle> ExportFdAsync(DmaDirection? direction = null, string? name = null)
+    {
+        FdExported e = await Ask<FdExported>(new ExportFd(Client.Holder, direction, name)).ConfigureAwait(false);
+        return new FdHandle(Client, e);
     }
 
     /// <summary>get_dma_buf: another handle with a ref of its own.</summary>
@@ -255,6 +277,13 @@ public sealed class MmapHandle : Handle
     public unsafe Span<byte> AsSpan()
     {
         ThrowIfDisposed();
+        if (Cluster.TransferLimits.IsRemote(Target))
+        {
+            // The address is in the buffer's node's process: here it points at nothing of ours.
+            throw new DmaSgException(DmaSgError.InvalidArgument,
+                $"mapping {MappingId} lives on {Target.Path.Address}; use the buffer's ReadAsync/WriteAsync from another node");
+        }
+
         return new Span<byte>((void*)Address, checked((int)Length));
     }
 

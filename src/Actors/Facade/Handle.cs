@@ -34,11 +34,24 @@ public abstract class Handle : IAsyncDisposable
             return;
         }
 
-        await Client.Release(ReleaseTarget, ReleaseRequest()).ConfigureAwait(false);
+        try
+        {
+            await Client.Release(ReleaseTarget, ReleaseRequest()).ConfigureAwait(false);
+        }
+        finally
+        {
+            AfterRelease();
+        }
+
         GC.SuppressFinalize(this);
     }
 
     public override string ToString() => $"{GetType().Name}({Target.Path.Name}{(IsDisposed ? ", disposed" : string.Empty)})";
+
+    /// <summary>Local cleanup once the release was sent, whether or not it succeeded (an fd handle closes its fd).</summary>
+    private protected virtual void AfterRelease()
+    {
+    }
 
     /// <summary>Where <see cref="ReleaseRequest"/> goes: the target itself, or (a pooled buffer) its pool.</summary>
     private protected virtual IActorRef ReleaseTarget => Target;
@@ -64,39 +77,27 @@ public abstract class Handle : IAsyncDisposable
         }
     }
 
-    /// <summary>Moves bytes in messages of at most dmasg.max-chunk each (the protocol bounds every message).</summary>
-    private protected async Task<byte[]> ReadChunked(long offset, int count, Func<long, int, IDmaSgRequest> request)
+    /// <summary>
+    /// Moves bytes in bounded chunks (dmasg.max-chunk, or what fits a remote frame when the target is on another
+    /// node), at most dmasg.transfer.max-in-flight at a time; the whole range is bounds-checked first.
+    /// </summary>
+    private protected Task<byte[]> ReadChunked(long offset, int count, Func<long, int, IDmaSgRequest> request)
     {
-        if (count < 0)
-        {
-            throw new DmaSgException(DmaSgError.InvalidArgument, $"byte count {count} is negative");
-        }
-
-        var data = new byte[count];
-        int chunk = Client.Settings.MaxChunk;
-        int done = 0;
-        do
-        {
-            int n = Math.Min(chunk, count - done);
-            BytesRead read = await Ask<BytesRead>(request(offset + done, n)).ConfigureAwait(false);
-            read.Data.CopyTo(data, done);
-            done += n;
-        }
-        while (done < count);
-
-        return data;
+        ThrowIfDisposed();
+        return Cluster.ChunkedTransfer.ReadAsync(Client, Target, Extent, offset, count, request);
     }
 
-    private protected async Task WriteChunked(long offset, ReadOnlyMemory<byte> data, Func<long, byte[], IDmaSgRequest> request)
+    private protected Task WriteChunked(long offset, ReadOnlyMemory<byte> data, Func<long, byte[], IDmaSgRequest> request)
     {
-        int chunk = Client.Settings.MaxChunk;
-        int done = 0;
-        do
-        {
-            int n = Math.Min(chunk, data.Length - done);
-            await Ask<BytesWritten>(request(offset + done, data.Slice(done, n).ToArray())).ConfigureAwait(false);
-            done += n;
-        }
-        while (done < data.Length);
+        ThrowIfDisposed();
+        return Cluster.ChunkedTransfer.WriteAsync(Client, Target, Extent, offset, data, request);
     }
+
+    /// <summary>The byte size a transfer through this handle must stay within (null: the actor checks).</summary>
+    private long? Extent => this switch
+    {
+        BufferHandle b => b.Size,
+        ImportHandle i => i.Size,
+        _ => null,
+    };
 }

@@ -72,6 +72,17 @@ public sealed class PooledBufferHandle : Handle
         return new DmaBufHandle(Client, e);
     }
 
+    /// <summary>
+    /// dma_buf_fd (see <see cref="BufferHandle.ExportFdAsync"/>): the fd holds its own buffer ref; close it before
+    /// giving the buffer back. A buffer whose own memory went out as an fd (udmabuf, a heap buffer) is never lent
+    /// again, since a receiver may still hold that fd: the pool lets it go.
+    /// </summary>
+    public async Task<FdHandle> ExportFdAsync(DmaDirection? direction = null, string? name = null)
+    {
+        FdExported e = await Ask<FdExported>(new ExportFd(Client.Holder, direction, name)).ConfigureAwait(false);
+        return new FdHandle(Client, e);
+    }
+
     /// <summary>mmap; the mapping holds its own buffer ref (see <see cref="ExportAsync"/>).</summary>
     public async Task<MmapHandle> MmapAsync(long? length = null)
     {

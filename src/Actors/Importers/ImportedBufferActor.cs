@@ -132,6 +132,7 @@ public sealed class ImportedBufferActor : DmaSgActor, IWithUnboundedStash
                 {
                     SgTableInfo table = _pinned ?? throw NotPinned();
                     CheckChunk(m.Count);
+                    CheckRemoteRead(m.Count);
                     return new BytesRead(m.Offset, DmaAccess.Read(_device, table.Segments, _size, m.Offset, m.Count));
                 });
                 break;
@@ -295,6 +296,16 @@ public sealed class ImportedBufferActor : DmaSgActor, IWithUnboundedStash
         if (count > Runtime.Settings.MaxChunk)
         {
             throw new DmaSgException(DmaSgError.InvalidArgument, $"{count} bytes exceed dmasg.max-chunk ({Runtime.Settings.MaxChunk})");
+        }
+    }
+
+    /// <summary>A read's reply must fit the remote frame when the reader is on another node (else it is dropped unseen).</summary>
+    private void CheckRemoteRead(int count)
+    {
+        int limit = Cluster.TransferLimits.Of(Context.System).ChunkFor(Sender, Runtime.Settings.MaxChunk);
+        if (count > limit)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"{count} bytes exceed the remote chunk limit ({limit}) for a reader on {Sender.Path.Address}");
         }
     }
 

@@ -59,7 +59,7 @@ public sealed record MmapInfo(long MappingId, IActorRef Holder, long Length);
 
 /// <summary>
 /// A buffer's state. Invariant: <see cref="NumUsers"/> = sum of <see cref="Holders"/> refs (dmabufs hold one
-/// each, as holders) + <see cref="Mmaps"/> count.
+/// each, as holders; an exported fd's ref counts for its holder) + <see cref="Mmaps"/> count.
 /// </summary>
 public sealed record BufferInfo(
     IActorRef Subject,

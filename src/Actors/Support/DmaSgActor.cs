@@ -14,17 +14,19 @@ public abstract class DmaSgActor : UntypedActor
     // A child that owns memory must never come back with empty state: stop it, PostStop cleans up.
     private static readonly SupervisorStrategy StopChildren = new OneForOneStrategy(Decider.From(Directive.Stop));
 
+    private ILoggingAdapter? _log;
+
     private protected DmaSgActor(DmaSgRuntime runtime)
     {
         Runtime = runtime;
-        Log = Context.GetLogger();
     }
 
     private protected DmaSgRuntime Runtime { get; }
 
     private protected DmaSgCounters Counters => Runtime.Counters;
 
-    protected ILoggingAdapter Log { get; }
+    // Made on first use: GetLogger formats the actor's path and most buffer actors never log.
+    protected ILoggingAdapter Log => _log ??= Context.GetLogger();
 
     protected override SupervisorStrategy SupervisorStrategy() => StopChildren;
 
@@ -96,6 +98,32 @@ public abstract class DmaSgActor : UntypedActor
         if (holder is null || holder.IsNobody() || holder is DeadLetterActorRef)
         {
             throw new DmaSgException(DmaSgError.InvalidArgument, "a ref needs a holder actor that DeathWatch can watch");
+        }
+    }
+
+    // Fixed-arity forms: the hot paths (alloc, free) call these, and with debugging off they must not
+    // allocate a params array and box the arguments for nothing.
+    private protected void Dprintk<T1>(int level, string format, T1 a1)
+    {
+        if (level <= Runtime.Settings.DebugLevel)
+        {
+            Log.Debug(format, a1);
+        }
+    }
+
+    private protected void Dprintk<T1, T2>(int level, string format, T1 a1, T2 a2)
+    {
+        if (level <= Runtime.Settings.DebugLevel)
+        {
+            Log.Debug(format, a1, a2);
+        }
+    }
+
+    private protected void Dprintk<T1, T2, T3>(int level, string format, T1 a1, T2 a2, T3 a3)
+    {
+        if (level <= Runtime.Settings.DebugLevel)
+        {
+            Log.Debug(format, a1, a2, a3);
         }
     }
 

@@ -12,6 +12,7 @@ internal sealed class DmaSgCounters
     public int Importers;
     public int Mmaps;
     public int AttachmentMappings;
+    public int FdExports;
     public long Allocations;
     public long AllocationFailures;
     public long PagesReclaimed;

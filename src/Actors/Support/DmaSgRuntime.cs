@@ -11,6 +11,9 @@ internal sealed class DmaSgRuntime(DmaSgSettings settings)
 
     public DmaSgCounters Counters { get; } = new();
 
+    /// <summary>The allocator's fd exporter (dmasg.export.providers); set once by the allocator as it starts.</summary>
+    public FdExporter? Exporter { get; set; }
+
     /// <summary>A process-unique id for a buffer, dmabuf, attachment, importer or mapping.</summary>
     public long NextId() => Interlocked.Increment(ref _nextId);
 }

@@ -58,6 +58,17 @@ internal static class ExportSupport
         }
     }
 
+    /// <summary>Copies <paramref name="source"/> (a mapping of an exported fd) back into the arena bytes of <paramref name="sgt"/>, in order.</summary>
+    public static unsafe void CopyIn(SafeMapping source, SgTable sgt)
+    {
+        long done = 0;
+        foreach (SgEntry e in sgt.Entries)
+        {
+            Buffer.MemoryCopy((void*)(source.Address + (nint)done), (void*)e.Cpu, e.Length, e.Length);
+            done += e.Length;
+        }
+    }
+
     /// <summary>Names a dmabuf "dmasg:NAME" cut to the kernel's 31 bytes; a kernel that refuses names gives null.</summary>
     public static string? TryNameDmabuf(SafeFd dmabuf, string name)
     {

@@ -133,6 +133,13 @@ public sealed class ExportedBuffer : IDisposable
     /// <summary>A second fd for the same buffer (F_DUPFD_CLOEXEC), e.g. for a second consumer.</summary>
     public SafeFd DuplicateFd() => Syscall.Dup(Fd);
 
+    /// <summary>A second owner of the same memory: a dup of the fd (F_DUPFD_CLOEXEC) with this one's kind, size and kernel name.</summary>
+    public ExportedBuffer Duplicate(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return new ExportedBuffer(DuplicateFd(), Kind, Size, name, Provider, SharesArenaPages, KernelName);
+    }
+
     /// <summary>Hands the fd over to the caller; this object no longer closes it.</summary>
     public SafeFd DetachFd()
     {

@@ -1,13 +1,15 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using DmaSg.Memory.Arena;
+using DmaSg.Memory.Backends;
 using DmaSg.Memory.Dma;
 using DmaSg.Memory.ScatterGather;
 
 namespace DmaSg.Memory.Buffers;
 
 /// <summary>
-/// vb2_dma_sg_buf: one buffer of arena pages (the MMAP memory model) or of pinned caller pages (USERPTR),
+/// vb2_dma_sg_buf: one buffer of arena pages (the MMAP memory model), of pinned caller pages (USERPTR), or
+/// one kernel dmabuf from a dma-heap (the dma-heap backend: <see cref="FromDmabuf"/>),
 /// its sg table mapped for one device, a lazy contiguous CPU view, and a refcount. Single-threaded: the
 /// buffer's actor owns it. The arena is only read from here (its fd, page addresses), except in
 /// <see cref="Allocate"/>, which runs where the arena lives; freed pages go home through the
@@ -18,6 +20,7 @@ public sealed class SgBuffer
     private readonly PageArena? _arena;
     private readonly int[] _pages;
     private readonly UserPages? _user;
+    private readonly HeapMemory? _heap;
     private readonly SgTable _sgt;
     private readonly Action<int[]>? _returnPages;
     private VirtualMapping? _vaddr;
@@ -25,7 +28,7 @@ public sealed class SgBuffer
     private nint[] _dirtyPages = [];
 
     private SgBuffer(IDmaDevice device, DmaDirection direction, string name, SgTable sgt, long size, int numPages,
-        PageArena? arena, int[] pages, Action<int[]>? returnPages, UserPages? user)
+        PageArena? arena, int[] pages, Action<int[]>? returnPages, UserPages? user, HeapMemory? heap = null)
     {
         Device = device;
         Direction = direction;
@@ -37,7 +40,8 @@ public sealed class SgBuffer
         _pages = pages;
         _returnPages = returnPages;
         _user = user;
-        PageSize = arena?.PageSize ?? user!.PageSize;
+        _heap = heap;
+        PageSize = arena?.PageSize ?? user?.PageSize ?? heap!.PageSize;
     }
 
     public IDmaDevice Device { get; }
@@ -58,6 +62,12 @@ public sealed class SgBuffer
     public int Offset => _user?.Offset ?? 0;
 
     public bool IsUserptr => _user is not null;
+
+    /// <summary>
+    /// The kernel dmabuf this buffer is (dma-heap backend), or null for arena and USERPTR buffers. Its pages are
+    /// the kernel's: the sg table is one CPU-visible range, the dmabuf's mmap.
+    /// </summary>
+    public ExportedBuffer? Dmabuf => _heap?.Buffer;
 
     /// <summary>refcount_read: the refs still held.</summary>
     public int NumUsers => _refcount;
@@ -156,6 +166,57 @@ public sealed class SgBuffer
     public static SgBuffer GetUserptr(IDmaDevice device, ReadOnlyMemory<byte> memory, DmaDirection dir, string name) =>
         GetUserptr(device, dir, name, () => Buffers.UserPages.Pin(memory, dir));
 
+    /// <summary>
+    /// The dma-heap backend's alloc: a buffer that is one kernel dmabuf (from /dev/dma_heap/NAME), CPU-mapped by
+    /// mmap of its fd, its sg table that single CPU-visible range (the kernel never shows user space how the
+    /// heap's pages are scattered), mapped for <paramref name="device"/> without a sync. Takes ownership of
+    /// <paramref name="dmabuf"/>: it is closed when the buffer is freed, or at once if this fails.
+    /// prepare/finish add DMA_BUF_IOCTL_SYNC END/START to the device syncs.
+    /// </summary>
+    public static SgBuffer FromDmabuf(ExportedBuffer dmabuf, IDmaDevice device, DmaDirection dir, string name)
+    {
+        ArgumentNullException.ThrowIfNull(dmabuf);
+        HeapMemory? heap = null;
+        bool gotDevice = false;
+        try
+        {
+            if (device is null)
+            {
+                throw new DmaSgException(DmaSgError.InvalidArgument, "no device");
+            }
+
+            ArgumentNullException.ThrowIfNull(name);
+            dir.ThrowIfInvalidForMapping();
+            device.Get();
+            gotDevice = true;
+            heap = HeapMemory.Map(dmabuf);
+
+            // The buffer starts in the CPU's hands: open the bracket that the first prepare (SYNC END) closes.
+            heap.Sync(end: false, dir);
+            var sgt = SgTable.FromUserPages(heap.Mapping.Address, heap.PageCount, heap.PageSize, 0, dmabuf.Size, device.MaxSegmentSize, name);
+            device.MapSg(sgt, dir, DmaAttrs.SkipCpuSync);
+            return new SgBuffer(device, dir, name, sgt, dmabuf.Size, heap.PageCount, arena: null, pages: [], returnPages: null, user: null, heap);
+        }
+        catch
+        {
+            if (heap is not null)
+            {
+                heap.Dispose();
+            }
+            else
+            {
+                dmabuf.Dispose();
+            }
+
+            if (gotDevice)
+            {
+                device.Put();
+            }
+
+            throw;
+        }
+    }
+
     /// <summary>Takes a ref (an mmap, an exported dmabuf, another holder).</summary>
     public void AddRef()
     {
@@ -205,6 +266,7 @@ public sealed class SgBuffer
     public void Prepare()
     {
         ThrowIfReleased();
+        _heap?.Sync(end: true, Direction);
         Device.SyncSgForDevice(_sgt, _sgt.OrigNents, Direction);
     }
 
@@ -213,6 +275,7 @@ public sealed class SgBuffer
     {
         ThrowIfReleased();
         Device.SyncSgForCpu(_sgt, _sgt.OrigNents, Direction);
+        _heap?.Sync(end: false, Direction);
     }
 
     /// <summary>
@@ -226,6 +289,11 @@ public sealed class SgBuffer
         if (_user is not null)
         {
             return _user.Address;
+        }
+
+        if (_heap is not null)
+        {
+            return _heap.Mapping.Address;
         }
 
         _vaddr ??= VirtualMapping.Map(_arena!, _pages);
@@ -247,6 +315,11 @@ public sealed class SgBuffer
         if (_user is not null)
         {
             return _user.PageAddress(pgnum);
+        }
+
+        if (_heap is not null)
+        {
+            return _heap.Mapping.Address + (nint)((long)pgnum * PageSize);
         }
 
         return _vaddr is not null
@@ -276,7 +349,10 @@ public sealed class SgBuffer
         AddRef();
         try
         {
-            return new UserMapping(this, VirtualMapping.Map(_arena!, _pages.AsSpan(0, pages)), length);
+            VirtualMapping mapping = _heap is not null
+                ? VirtualMapping.OfFd(_heap.Buffer.Fd, (long)pages * PageSize)
+                : VirtualMapping.Map(_arena!, _pages.AsSpan(0, pages));
+            return new UserMapping(this, mapping, length);
         }
         catch
         {
@@ -365,6 +441,11 @@ public sealed class SgBuffer
         if (_user is not null)
         {
             Step(() => _dirtyPages = _user.Release());
+        }
+        else if (_heap is not null)
+        {
+            // The kernel frees the heap's pages once no fd or mapping of the dmabuf is left.
+            Step(_heap.Dispose);
         }
         else
         {

@@ -98,6 +98,29 @@ public sealed class VirtualMapping : IDisposable
         return new VirtualMapping(reservation, length, pages.Length, runs);
     }
 
+    /// <summary>
+    /// The first <paramref name="length"/> bytes (whole pages) of a buffer fd, e.g. a dma-heap dmabuf, mapped
+    /// MAP_SHARED in one run: its bytes are the fd's, as every other mapping of it sees them.
+    /// </summary>
+    public static VirtualMapping OfFd(SafeFd fd, long length, Protection protection = Protection.ReadWrite)
+    {
+        ArgumentNullException.ThrowIfNull(fd);
+        int pageSize = Environment.SystemPageSize;
+        if (length <= 0 || length % pageSize != 0)
+        {
+            throw new DmaSgException(DmaSgError.InvalidArgument, $"cannot map {length} bytes of an fd: whole pages only");
+        }
+
+        try
+        {
+            return new VirtualMapping(Syscall.Mmap((nuint)length, protection, MapFlags.Shared, fd, 0), length, (int)(length / pageSize), runs: 1);
+        }
+        catch (ErrnoException e)
+        {
+            throw Typed(e, length);
+        }
+    }
+
     /// <summary>The mapped bytes (mappings below 2 GiB).</summary>
     public unsafe Span<byte> AsSpan()
     {

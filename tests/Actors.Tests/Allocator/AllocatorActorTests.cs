@@ -247,8 +247,10 @@ public class AllocatorActorTests(ITestOutputHelper output) : DmaSgTestKit(output
     [Fact]
     public void Bad_settings_are_refused_when_the_props_are_made()
     {
-        var e = Assert.Throws<DmaSgException>(() => AllocatorActor.Props(new DmaSgSettings { Backend = "dma-heap" }));
+        var e = Assert.Throws<DmaSgException>(() => AllocatorActor.Props(new DmaSgSettings { Backend = "ion" }));
         Assert.Equal(DmaSgError.InvalidArgument, e.Error);
+        Assert.Throws<DmaSgException>(() => AllocatorActor.Props(new DmaSgSettings { Backend = "dma-heap", DmaHeapFallback = "ion" }));
+        Assert.Throws<DmaSgException>(() => AllocatorActor.Props(new DmaSgSettings { ExportProviders = ["ion"] }));
         Assert.Throws<DmaSgException>(() => AllocatorActor.Props(new DmaSgSettings { ArenaSize = 1 }));
         Assert.Throws<DmaSgException>(() => AllocatorActor.Props(new DmaSgSettings { MaxOrder = 21 }));
         Assert.Throws<DmaSgException>(() => AllocatorActor.Props(new DmaSgSettings

@@ -73,7 +73,7 @@ public partial class DmaSgConfigTests
     [Theory]
     [InlineData("dmasg.zero-strategy = bzero")]
     [InlineData("dmasg.checker-mode = panic")]
-    [InlineData("dmasg.backend = dma-heap")]
+    [InlineData("dmasg.backend = ion")]
     [InlineData("dmasg.max-order = 30")]
     [InlineData("dmasg.arena-size = 12")]
     [InlineData("dmasg.devices.x.model = gpu")]

@@ -41,6 +41,7 @@ public sealed class DesignCatalog
         catalog.AllocFree.Add(async (ctx, _) => new AskAllocFree(await ActorHost.SharedAsync(ctx).ConfigureAwait(false)));
         catalog.AllocFree.Add(async (ctx, _) => new FacadeAllocFree(await FacadeHost.SharedAsync(ctx).ConfigureAwait(false)));
         catalog.Pipeline.Add(async (ctx, c) => new TellPipeline(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c, FrameBytes.Cookie));
+        catalog.Pipeline.Add(async (ctx, c) => await TellPoolPipeline.CreateAsync(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c).ConfigureAwait(false));
         if (!quick)
         {
             catalog.Pipeline.Add(async (ctx, c) => new TellPipeline(await ActorHost.SharedAsync(ctx).ConfigureAwait(false), c, FrameBytes.Messages));

@@ -6,11 +6,13 @@ namespace DmaSg.Interop.Tests.Support;
 /// </summary>
 public sealed class GccFactAttribute : FactAttribute
 {
+    private const string NoGccReason = "gcc not found on PATH: kernel ABI check skipped";
+
     public GccFactAttribute()
     {
         if (Gcc.Find() is null)
         {
-            Skip = "gcc not found on PATH: kernel ABI check skipped";
+            Skip = NoGccReason;
         }
     }
 }

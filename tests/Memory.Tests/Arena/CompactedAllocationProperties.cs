@@ -145,6 +145,46 @@ public sealed class CompactedAllocationProperties
             }
         });
 
+    [Property(MaxTest = 100)]
+    public Property FreeingAPageListByRunsLeavesTheSameFreeListsAsFreeingPageByPage() =>
+        Prop.ForAll(FragmentedArenas, Arb.From(Gen.Choose(0, 2)), (f, shape) =>
+        {
+            using PageArena byRuns = TestArenas.Create(f.Pages, f.MaxOrder);
+            using PageArena byPage = TestArenas.Create(f.Pages, f.MaxOrder);
+            Fragmenter.Scatter(byRuns, f.Seed);
+            Fragmenter.Scatter(byPage, f.Seed);
+            int[]? pages = TryAllocate(byRuns, f.PageCount);
+            int[]? same = TryAllocate(byPage, f.PageCount);
+            Assert.Equal(pages, same);
+            if (pages is null)
+            {
+                return;
+            }
+
+            // Block order as allocated, sorted (long runs across blocks), or shuffled (runs broken up).
+            if (shape == 1)
+            {
+                Array.Sort(pages);
+            }
+            else if (shape == 2)
+            {
+                new Random(f.Seed).Shuffle(pages);
+            }
+
+            byRuns.FreePageList(pages);
+            for (int i = pages.Length - 1; i >= 0; i--)
+            {
+                byPage.FreePage(pages[i]);
+            }
+
+            byRuns.CheckInvariants();
+            Assert.Equal(byPage.Snapshot(), byRuns.Snapshot());
+            Assert.Equal(byPage.FreePageCount, byRuns.FreePageCount);
+
+            // A page freed twice is refused, as FreePage refuses it.
+            Assert.Throws<InvalidOperationException>(() => byRuns.FreePageList(pages.AsSpan(0, 1)));
+        });
+
     /// <summary>The pages, or null when the answer was OutOfMemory (any other failure fails the test).</summary>
     private static int[]? TryAllocate(PageArena arena, int pageCount)
     {

@@ -84,7 +84,7 @@ public sealed class ExportedBufferTests
         var sgt = buffer.CpuSgTable(map);
 
         Assert.Equal(1, sgt.OrigNents);
-        Assert.Equal(new DmaSg.Memory.ScatterGather.SgEntry(0, map.Address, 3 * Page), sgt.Entries[0]);
+        Assert.Equal(new global::DmaSg.Memory.ScatterGather.SgEntry(0, map.Address, 3 * Page), sgt.Entries[0]);
         Assert.Equal(DmaSgError.InvalidArgument, Assert.Throws<DmaSgException>(() => buffer.CpuSgTable(small)).Error);
     }
 

@@ -172,15 +172,23 @@ public sealed partial class AllocatorActor : DmaSgActor
         IDmaDevice device = Runtime.Devices.Get(m.Name);
 
         DeviceRemovalReport report;
-        try
+        if (device is DmaApiChecker checker)
+        {
+            // The report first: once removed the device takes no new mappings, so whatever the checker finds pending
+            // next is in the report too. (Taken after the checker threw, a buffer freed in between made it "clean".)
+            report = checker.Inner.Remove();
+            try
+            {
+                checker.Remove();
+            }
+            catch (DmaApiException e)
+            {
+                Log.Warning("{0}", e.Message);
+            }
+        }
+        else
         {
             report = device.Remove();
-        }
-        catch (DmaApiException e) when (device is DmaApiChecker checker)
-        {
-            // The checker removed the device and then reported the pending mappings; the report is still wanted.
-            Log.Warning("{0}", e.Message);
-            report = checker.Inner.Remove();
         }
 
         if (!report.IsClean)

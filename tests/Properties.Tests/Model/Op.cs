@@ -31,6 +31,21 @@ public abstract class Op
     /// </summary>
     public bool Pre(World w) => Uses.All(w.Exists) && !Creates.Any(w.Exists) && Holds(w);
 
+    /// <summary>
+    /// How the call appears to the linearizability checker: normally as itself, one atomic step; a call whose effects
+    /// happen at two moments (inside one reply) as several steps, one of which gets the reply.
+    /// </summary>
+    public virtual IReadOnlyList<Op> LinearizationSteps => [this];
+
+    /// <summary>Which of <see cref="LinearizationSteps"/> the reply belongs to (the others answer Done).</summary>
+    public virtual int ReplyStep => LinearizationSteps.Count - 1;
+
+    /// <summary>
+    /// What of a reply the parallel property compares: all of it, except where the reply is a snapshot of counters
+    /// that other threads change in several steps (the model makes each of their calls one step).
+    /// </summary>
+    public virtual Outcome UnderRaces(Outcome reply) => reply;
+
     /// <summary>The device this call would DMA-map on in <paramref name="w"/>, if it maps at all (where a map fault hits).</summary>
     public virtual string? MapsOn(World w) => null;
 

@@ -294,25 +294,103 @@ public sealed class ArmMapFaultOp(string dev) : Op
 /// checker reports the mappings still pending. The report's ref count may still include attachments that have
 /// detached but not yet stopped (their device ref goes in PostStop).
 /// </summary>
+/// <remarks>
+/// The allocator unplugs and takes the report first, then lets the checker look for pending mappings: under races
+/// those are two steps, and a buffer freed in between is in the report but no longer pending for the checker.
+/// </remarks>
 public sealed class RemoveDeviceOp(string dev) : Op
 {
     public override string Call => $"RemoveDevice(\"{dev}\")";
 
+    public override IReadOnlyList<Op> LinearizationSteps => [new UnplugStep(dev), new CheckStep(dev)];
+
+    public override int ReplyStep => 0;
+
+    /// <summary>
+    /// The report reads the device's counters while other buffers may be half way through their release (unmapped,
+    /// device not yet put): under races only its kind is compared; the sequential properties check its numbers.
+    /// </summary>
+    public override Outcome UnderRaces(Outcome reply) =>
+        reply.Text.StartsWith("DeviceRemoved(", StringComparison.Ordinal) && !reply.Text.Contains(", but ", StringComparison.Ordinal)
+            ? new Outcome("DeviceRemoved(...)")
+            : reply;
+
     protected override IEnumerable<(World, Outcome)> Model(World w)
     {
-        if (!w.Devs.TryGetValue(dev, out DevM? d))
+        if (!w.Devs.ContainsKey(dev))
         {
             return Fail(w, DmaSgError.InvalidArgument);
         }
 
+        return Unplug(w, dev).Select(r => (Check(r.Item1, dev), r.Item2));
+    }
+
+    /// <summary>
+    /// Also holds the reply to what the checker said during the call: every mapping the checker reported pending must
+    /// be in the report (a report taken later than the checker's look could miss it).
+    /// </summary>
+    protected override async Task<Outcome> Real(Sut.Sut sut)
+    {
+        DmaApiChecker? checker = World.DeviceModels.Any(d => d.Name == dev) ? sut.Devices.Checker(dev) : null;
+        int before = checker?.Violations.Count ?? 0;
+        IDmaSgReply reply = await sut.Ask(sut.Allocator, new RemoveDevice(dev)).ConfigureAwait(false);
+        if (reply is DeviceRemoved removed && checker is not null)
+        {
+            string[] missed = checker.Violations.Skip(before)
+                .Where(v => v.Kind == DmaApiViolationKind.PendingOnRemove)
+                .SelectMany(v => v.Owner.Split(", "))
+                .Where(owner => !removed.Report.MappingOwners.Contains(owner))
+                .ToArray();
+            if (missed.Length > 0)
+            {
+                return new Outcome($"{Outcome.Of(reply)}, but the checker reported pending mappings it does not list: {string.Join(", ", missed)}");
+            }
+        }
+
+        return Outcome.Of(reply);
+    }
+
+    private static int Mappings(World w, string dev) =>
+        w.Bufs.Values.Count(b => !b.Released && b.Dev == dev) + w.Atts.Values.Count(a => a.Alive && a.Dev == dev && a.Dir != DmaDirection.None);
+
+    /// <summary>The device refuses new work; the report of what is live (attachments still stopping may be counted).</summary>
+    private static IEnumerable<(World, Outcome)> Unplug(World w, string dev)
+    {
         int bufs = w.Bufs.Values.Count(b => !b.Released && b.Dev == dev);
         int atts = w.Atts.Values.Count(a => a.Alive && a.Dev == dev);
         int stopping = w.Atts.Values.Count(a => !a.Alive && a.Dev == dev && w.Pending.Contains(new DBufDropAtt(a.DBuf, a.Tag)));
-        int mappings = bufs + w.Atts.Values.Count(a => a.Alive && a.Dev == dev && a.Dir != DmaDirection.None);
-        World next = w.Set(d with { Removed = true, Violations = d.Violations + (mappings > 0 ? 1 : 0) });
-        return Enumerable.Range(0, stopping + 1).Select(extra => (next, Outcome.DeviceRemoved(bufs + atts + extra, mappings)));
+        World next = w.Set(w.Devs[dev] with { Removed = true });
+        return Enumerable.Range(0, stopping + 1).Select(extra => (next, Outcome.DeviceRemoved(bufs + atts + extra, Mappings(w, dev))));
     }
 
-    protected override async Task<Outcome> Real(Sut.Sut sut) =>
-        Outcome.Of(await sut.Ask(sut.Allocator, new RemoveDevice(dev)).ConfigureAwait(false));
+    /// <summary>The checker's look: one pending-on-remove report when mappings are still live.</summary>
+    private static World Check(World w, string dev)
+    {
+        DevM d = w.Devs[dev];
+        return Mappings(w, dev) > 0 ? w.Set(d with { Violations = d.Violations + 1 }) : w;
+    }
+
+    /// <summary>First step: unplug and report (the reply of the call, compared by kind only).</summary>
+    private sealed class UnplugStep(string dev) : Op
+    {
+        public override string Call => $"RemoveDevice(\"{dev}\")";
+
+        protected override IEnumerable<(World, Outcome)> Model(World w) =>
+            w.Devs.ContainsKey(dev)
+                ? Unplug(w, dev).Select(r => (r.Item1, new RemoveDeviceOp(dev).UnderRaces(r.Item2))).Take(1)
+                : Fail(w, DmaSgError.InvalidArgument);
+
+        protected override Task<Outcome> Real(Sut.Sut sut) => throw new NotSupportedException("a step of RemoveDevice");
+    }
+
+    /// <summary>Second step: the checker looks for pending mappings (answers nothing of its own).</summary>
+    private sealed class CheckStep(string dev) : Op
+    {
+        public override string Call => $"(RemoveDevice(\"{dev}\"): the checker looks for pending mappings)";
+
+        protected override IEnumerable<(World, Outcome)> Model(World w) =>
+            One(w.Devs.ContainsKey(dev) ? Check(w, dev) : w, Outcome.Done);
+
+        protected override Task<Outcome> Real(Sut.Sut sut) => throw new NotSupportedException("a step of RemoveDevice");
+    }
 }

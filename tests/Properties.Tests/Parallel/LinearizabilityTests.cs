@@ -140,6 +140,49 @@ public class LinearizabilityTests
     }
 
     [Fact]
+    public void On_the_dmasg_model_an_unplug_reports_before_the_checker_looks()
+    {
+        // Found by the soak: the allocator took the report after the checker's look, so a buffer freed in between
+        // left a clean report next to a pending-mapping report. Now the unplug and report come first and the checker
+        // second, as two steps of one call.
+        World w = World.Initial(16, 1);
+        Op remove = new RemoveDeviceOp(World.Coherent);
+        Op alloc = new AllocOp(10, 1, 3 * 4096, DmaDirection.FromDevice, World.Coherent);
+        Op put = new PutOp(1, 10);
+
+        Verdict<World> Run(Outcome report) => ParallelCase.Check(w,
+        [
+            [
+                new Event<Op, Outcome>(0, 0, remove.LinearizationSteps[0], report, 0, 300),
+                new Event<Op, Outcome>(0, 1, remove.LinearizationSteps[1], Outcome.Done, 0, 300),
+            ],
+            [
+                new Event<Op, Outcome>(1, 0, alloc, Outcome.Created(3, 3 * 4096), 1, 190),
+                new Event<Op, Outcome>(1, 1, put, Outcome.RefDropped(0), 190, 290),
+            ],
+        ]);
+
+        // Under races the report is compared by kind; the unplug may fall before the allocation (then it would have
+        // failed: it did not), so the report is taken with the buffer live or freed, and the checker looks after it.
+        Verdict<World> v = Run(remove.UnderRaces(Outcome.DeviceRemoved(0, 0)));
+        Assert.True(v.Linearizable);
+        Assert.Contains(v.Finals, f => f.View().Contains("dev coherent: refs 0 mappings 0 violations 1 removed True"));
+        Assert.Contains(v.Finals, f => f.View().Contains("dev coherent: refs 0 mappings 0 violations 0 removed True"));
+
+        // The order is fixed: the checker never looks before the unplug, so it cannot see a buffer the unplug refused.
+        Verdict<World> refused = ParallelCase.Check(w,
+        [
+            [
+                new Event<Op, Outcome>(0, 0, remove.LinearizationSteps[0], remove.UnderRaces(Outcome.DeviceRemoved(0, 0)), 0, 100),
+                new Event<Op, Outcome>(0, 1, remove.LinearizationSteps[1], Outcome.Done, 0, 100),
+            ],
+            [new Event<Op, Outcome>(1, 0, alloc, Outcome.Err(Memory.DmaSgError.DeviceGone), 200, 300)],
+        ]);
+        Assert.True(refused.Linearizable);
+        Assert.All(refused.Finals, f => Assert.Contains("dev coherent: refs 0 mappings 0 violations 0 removed True", f.View()));
+    }
+
+    [Fact]
     public void The_search_gives_up_on_a_budget_and_says_so()
     {
         // Twelve overlapping writes of distinct values: many orders, all fine; a tiny budget cannot finish.

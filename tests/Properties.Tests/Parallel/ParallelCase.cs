@@ -215,15 +215,22 @@ public sealed record ParallelCase(SetupSpec Spec, IReadOnlyList<Op> Prefix, IRea
         Task<Event<Op, Outcome>[]>[] tasks = Branches.Select((ops, b) => Task.Run(async () =>
         {
             await gate.Task.ConfigureAwait(false);
-            var events = new Event<Op, Outcome>[ops.Count];
-            for (int i = 0; i < ops.Count; i++)
+            var events = new List<Event<Op, Outcome>>();
+            foreach (Op op in ops)
             {
                 long invoked = Stopwatch.GetTimestamp();
-                Outcome outcome = await ops[i].Execute(sut).ConfigureAwait(false);
-                events[i] = new Event<Op, Outcome>(b, i, ops[i], outcome, invoked, Stopwatch.GetTimestamp());
+                Outcome outcome = await op.Execute(sut).ConfigureAwait(false);
+                long returned = Stopwatch.GetTimestamp();
+
+                // A call with two moments is two steps inside the same interval; one of them carries the reply.
+                IReadOnlyList<Op> steps = op.LinearizationSteps;
+                for (int s = 0; s < steps.Count; s++)
+                {
+                    events.Add(new Event<Op, Outcome>(b, events.Count, steps[s], s == op.ReplyStep ? op.UnderRaces(outcome) : Outcome.Done, invoked, returned));
+                }
             }
 
-            return events;
+            return events.ToArray();
         })).ToArray();
         gate.SetResult();
         return await Task.WhenAll(tasks).ConfigureAwait(false);

@@ -16,7 +16,7 @@ namespace DmaSg.Properties.Tests.Sut;
 /// shared devices, client holders, and the binding of model tags to actors. Operations talk to it only through
 /// the protocol; invariants are read only through GetStats and Inspect.
 /// </summary>
-public sealed partial class Sut : IAsyncDisposable
+public sealed class Sut : IAsyncDisposable
 {
     private static int _cases;
     private static DeviceSet? _devices;
